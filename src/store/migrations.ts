@@ -1,0 +1,81 @@
+/** Forward-only numbered schema migrations; each runs once, in order, inside a transaction. */
+
+/** One schema step. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** All migrations, in order. Never edit a released one: append a new version instead. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "initial schema",
+    sql: `
+      CREATE TABLE node_identity (
+        key_bytes BLOB NOT NULL CHECK (length(key_bytes) = 32)
+      );
+      CREATE TABLE peers (
+        node_id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        port INTEGER NOT NULL,
+        public_key TEXT NOT NULL DEFAULT '',
+        sidecar_port INTEGER NOT NULL DEFAULT 0,
+        load REAL,
+        first_seen REAL NOT NULL,
+        last_seen REAL NOT NULL
+      );
+      CREATE TABLE skills (
+        skill_key TEXT NOT NULL,
+        provider_node_id TEXT NOT NULL,
+        skill_sheet TEXT NOT NULL,
+        is_own INTEGER NOT NULL DEFAULT 0,
+        visibility TEXT NOT NULL DEFAULT 'public',
+        announced_at REAL NOT NULL,
+        ttl INTEGER NOT NULL,
+        public_key TEXT NOT NULL DEFAULT '',
+        signature TEXT NOT NULL DEFAULT '',
+        msg_id TEXT NOT NULL DEFAULT '',
+        sidecar_port INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (skill_key, provider_node_id)
+      );
+      CREATE INDEX skills_by_provider ON skills (provider_node_id);
+      CREATE TABLE tasks (
+        task_id TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('provider', 'consumer')),
+        skill_name TEXT NOT NULL,
+        peer_node_id TEXT NOT NULL,
+        peer_public_key TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        error_code TEXT,
+        price REAL NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        finished_at REAL,
+        wall_ms REAL,
+        PRIMARY KEY (task_id, role)
+      );
+      CREATE INDEX tasks_by_peer ON tasks (role, peer_node_id, created_at);
+      CREATE TABLE ledger (
+        peer_public_key TEXT PRIMARY KEY,
+        balance REAL NOT NULL,
+        tasks_provided INTEGER NOT NULL DEFAULT 0,
+        tasks_consumed INTEGER NOT NULL DEFAULT 0,
+        updated_at REAL NOT NULL
+      );
+      CREATE TABLE demand (
+        query_value TEXT NOT NULL,
+        query_type TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        first_seen REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        PRIMARY KEY (query_value, query_type)
+      );
+      CREATE INDEX demand_by_last_seen ON demand (last_seen);
+    `,
+  },
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION: number =
+  MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,4 @@
+/** Leaf helpers: bytes, hex, logging. */
+export { bytesToHex, hexToBytes, isHex64, sha256Hex } from "./bytes.ts";
+export { LOG_LEVELS, Logger, SILENT_LOGGER } from "./logger.ts";
+export type { LoggerOptions, LogLevel, LogSink } from "./logger.ts";
