@@ -1,6 +1,75 @@
 /** `knarr query`: find skills on the network. */
-import type { Command } from "./command.ts";
-import { LOG_LEVEL_FLAG } from "./flags.ts";
+import { parseHostPort } from "../config/mod.ts";
+import type { HostPort } from "../config/mod.ts";
+import { plainJson } from "../discovery/mod.ts";
+import type { QueryResult, QuerySpec } from "../discovery/mod.ts";
+import { localAddressToward } from "../net/mod.ts";
+import { KnarrNode } from "../node/mod.ts";
+import { Logger } from "../util/mod.ts";
+import type { Command, CommandContext } from "./command.ts";
+import { intFlag, secondsFlag, stringFlag, UsageError } from "./command.ts";
+import { LOG_LEVEL_FLAG, logLevelFlag } from "./flags.ts";
+import { formatTable } from "./output.ts";
+
+/** Reads the required `--bootstrap host:port`. */
+export function bootstrapFlag(ctx: CommandContext): HostPort {
+  const value = stringFlag(ctx, "bootstrap");
+  if (value === undefined) {
+    throw new UsageError(
+      "Missing --bootstrap host:port (a node of the network to ask)",
+    );
+  }
+  try {
+    return parseHostPort(value);
+  } catch {
+    throw new UsageError(`Invalid --bootstrap "${value}": expected host:port`);
+  }
+}
+
+/** A one-shot node: in-memory store, fresh identity, listening for replies, joined ephemerally. */
+export async function oneShotNode(
+  ctx: CommandContext,
+  bootstrap: HostPort,
+  timeoutMs: number,
+): Promise<KnarrNode> {
+  const logger = new Logger({ level: logLevelFlag(ctx, "warn") });
+  const node = await KnarrNode.create({
+    storage: ":memory:",
+    host: "0.0.0.0",
+    port: intFlag(ctx, "port", 0, 65535) ?? 0,
+    logger,
+    discovery: { queryTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs },
+  });
+  try {
+    await node.start({ maintenance: false });
+    const where = `${bootstrap.host}:${bootstrap.port}`;
+    const local = await localAddressToward(bootstrap.host, bootstrap.port, {
+      timeoutMs,
+    }).catch((error) => {
+      const reason = String((error as Error).message).replace(
+        /^Cannot connect to "[^"]*": /,
+        "",
+      );
+      throw new Error(`Cannot reach bootstrap "${where}": ${reason}`, {
+        cause: error,
+      });
+    });
+    node.setAdvertiseHost(local);
+    const joined = await node.join([bootstrap], {
+      ephemeral: true,
+      signal: ctx.signal,
+    });
+    if (!joined.via) {
+      throw new Error(
+        `Cannot reach bootstrap "${where}": ${joined.errors[0] ?? "no answer"}`,
+      );
+    }
+    return node;
+  } catch (error) {
+    await node.close();
+    throw error;
+  }
+}
 
 /** The query subcommand. */
 export const queryCommand: Command = {
@@ -35,10 +104,41 @@ export const queryCommand: Command = {
     json: { type: "boolean", description: "Print the results as JSON" },
     "log-level": LOG_LEVEL_FLAG,
   },
-  run(ctx) {
-    ctx.out.error(
-      "error: `knarr query` is not available yet in this version of knarr",
-    );
-    return Promise.resolve(1);
+  async run(ctx) {
+    const bootstrap = bootstrapFlag(ctx);
+    const name = stringFlag(ctx, "name");
+    const tag = stringFlag(ctx, "tag");
+    if ((name === undefined) === (tag === undefined)) {
+      throw new UsageError("Give exactly one of --name NAME or --tag TAG");
+    }
+    const spec: QuerySpec = name !== undefined ? { name } : { tag: tag! };
+    const timeoutMs = (secondsFlag(ctx, "timeout") ?? 5) * 1000;
+    intFlag(ctx, "port", 0, 65535);
+    logLevelFlag(ctx);
+    await using node = await oneShotNode(ctx, bootstrap, timeoutMs);
+    const results = await node.query(spec, { timeoutMs, signal: ctx.signal });
+    if (ctx.values.json) {
+      ctx.out.json(results.map((r) => plainJson(r as never)));
+      return 0;
+    }
+    if (results.length === 0) {
+      ctx.out.print("No skills found.");
+      return 0;
+    }
+    for (const line of resultTable(results)) ctx.out.print(line);
+    return 0;
   },
 };
+
+/** The seed's table: SKILL, PROVIDER (16 chars + ...), HOST, DESCRIPTION (40 chars). */
+export function resultTable(results: readonly QueryResult[]): string[] {
+  return formatTable(
+    ["SKILL", "PROVIDER", "HOST", "DESCRIPTION"],
+    results.map((r) => [
+      String(r.skill_sheet.name ?? ""),
+      `${r.node_id.slice(0, 16)}...`,
+      `${r.host}:${r.port}`,
+      String(r.skill_sheet.description ?? "").slice(0, 40),
+    ]),
+  );
+}

@@ -1,8 +1,10 @@
 /** `knarr serve`: run a node. */
 import { existsSync } from "node:fs";
-import { defaultConfig, loadConfig } from "../config/mod.ts";
+import { defaultConfig, formatHostPort, loadConfig } from "../config/mod.ts";
 import type { ConfigOverrides, KnarrConfig } from "../config/mod.ts";
-import { Database, loadOrCreateIdentity } from "../store/mod.ts";
+import { buildSheet } from "../discovery/mod.ts";
+import { KnarrNode } from "../node/mod.ts";
+import { Logger } from "../util/mod.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { intFlag, secondsFlag, stringFlag, UsageError } from "./command.ts";
 import { LOG_LEVEL_FLAG, logLevelFlag } from "./flags.ts";
@@ -105,14 +107,66 @@ export const serveCommand: Command = {
     "log-level": LOG_LEVEL_FLAG,
   },
   async run(ctx) {
-    logLevelFlag(ctx);
+    const level = logLevelFlag(ctx);
     const config = await serveConfig(ctx);
-    await using db = Database.open(config.node.storage);
-    const identity = await loadOrCreateIdentity(db);
-    ctx.out.print(`Node ID: ${identity.nodeId}`);
-    ctx.out.error(
-      "error: networking is not available yet in this version of knarr: the node cannot serve",
-    );
-    return 1;
+    const logger = new Logger({ level });
+    await using node = await KnarrNode.fromConfig(config, { logger });
+    const listening = await node.start();
+    const advertise = node.advertise!;
+    ctx.out.print(`Node ID: ${node.nodeId}`);
+    ctx.out.print(`Listening: ${config.node.host}:${node.listening!.port}`);
+    if (advertise.source === "detected") {
+      ctx.out.print(`Auto-detected advertise address: ${advertise.host}`);
+    } else {
+      ctx.out.print(`Advertising: ${advertise.host}`);
+    }
+    if (advertise.isPrivate && advertise.source !== "bound") {
+      logger.warn(
+        `Advertise address ${advertise.host} is private: nodes outside this network cannot reach it; ` +
+          "set --advertise-host to a public address if they should",
+      );
+    }
+    const configured = new Set(config.skills.map((s) => s.name));
+    for (
+      const stale of node.discovery.skills.own().filter((e) =>
+        !configured.has(e.skillKey)
+      )
+    ) {
+      await node.deregister(stale.skillKey);
+    }
+    for (const skill of config.skills) {
+      await node.announce(buildSheet(skill), skill.visibility);
+    }
+    ctx.out.print(`Loaded ${config.skills.length} skills from config`);
+    if (config.network.bootstrap.length > 0) {
+      const outcome = await node.join(config.network.bootstrap, {
+        signal: ctx.signal,
+      });
+      if (outcome.via) {
+        logger.info(
+          `Joined the network through ${
+            formatHostPort(outcome.via)
+          }: ${node.discovery.peers.size} peers`,
+        );
+      } else {
+        logger.warn(
+          `Cannot join any bootstrap yet (${
+            outcome.errors[0] ?? "no answer"
+          }); retrying in the background`,
+        );
+      }
+    }
+    void listening;
+    await abortion(ctx.signal);
+    logger.info("Shutting down: withdrawing skills");
+    await node.withdraw();
+    return 0;
   },
 };
+
+function abortion(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) =>
+    signal.addEventListener("abort", () => resolve(), { once: true })
+  );
+}

@@ -38,6 +38,8 @@ export const MIGRATIONS: readonly Migration[] = [
         signature TEXT NOT NULL DEFAULT '',
         msg_id TEXT NOT NULL DEFAULT '',
         sidecar_port INTEGER NOT NULL DEFAULT 0,
+        host TEXT NOT NULL DEFAULT '',
+        port INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (skill_key, provider_node_id)
       );
       CREATE INDEX skills_by_provider ON skills (provider_node_id);

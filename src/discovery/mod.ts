@@ -1,0 +1,36 @@
+/** Discovery: peer table, skill table, join/sync, gossip, query and ranking, liveness. */
+export { Discovery } from "./discovery.ts";
+export type {
+  DiscoveryDeps,
+  DiscoveryStats,
+  JoinOutcome,
+  QueryOptions,
+  QueryResult,
+  QuerySpec,
+  Reply,
+} from "./discovery.ts";
+export { maxHops, resolveDiscoveryOptions, skillTtl } from "./options.ts";
+export type { DiscoveryOptions, ResolvedDiscoveryOptions } from "./options.ts";
+export { PeerTable } from "./peer_table.ts";
+export type { PeerAddress } from "./peer_table.ts";
+export { rank, scores } from "./ranking.ts";
+export type { RankInput } from "./ranking.ts";
+export {
+  buildSheet,
+  DEFAULT_MAX_INPUT_SIZE,
+  DEFAULT_PRICE,
+  MAX_SHEET_BYTES,
+  plainJson,
+  requiredInputs,
+  sheetMaxInputSize,
+  sheetName,
+  sheetPrice,
+  sheetTags,
+  stripInternal,
+  validateSheet,
+} from "./skill_sheet.ts";
+export type { SheetSource } from "./skill_sheet.ts";
+export { SkillTable } from "./skill_table.ts";
+export type { SkillEntry } from "./skill_table.ts";
+export { SYSTEM_CLOCK } from "./types.ts";
+export type { Clock, Messenger, RequestOptions, SelfAddress } from "./types.ts";

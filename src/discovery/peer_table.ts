@@ -1,0 +1,94 @@
+/** The in-memory peer table with a durable copy in the store. */
+import type { PeerRepo, PeerRow } from "../store/mod.ts";
+
+/** A peer entry as JOIN_RESPONSE and announcements describe it. */
+export interface PeerAddress {
+  nodeId: string;
+  host: string;
+  port: number;
+}
+
+/** Known peers, keyed by node id. */
+export class PeerTable {
+  #rows = new Map<string, PeerRow>();
+  #repo: PeerRepo | null;
+  #selfId: string;
+
+  constructor(selfId: string, repo: PeerRepo | null) {
+    this.#selfId = selfId;
+    this.#repo = repo;
+    for (const row of repo?.list() ?? []) {
+      if (row.nodeId !== selfId) this.#rows.set(row.nodeId, row);
+    }
+  }
+
+  get size(): number {
+    return this.#rows.size;
+  }
+
+  get(nodeId: string): PeerRow | undefined {
+    return this.#rows.get(nodeId);
+  }
+
+  /** Every peer. */
+  list(): PeerRow[] {
+    return [...this.#rows.values()];
+  }
+
+  /** Adds or updates a peer's address; never adds self. Returns true when it is new. */
+  upsert(
+    peer: PeerAddress,
+    now: number,
+    extra: { publicKey?: string; sidecarPort?: number } = {},
+  ): boolean {
+    if (peer.nodeId === this.#selfId) return false;
+    const old = this.#rows.get(peer.nodeId);
+    const row: PeerRow = {
+      nodeId: peer.nodeId,
+      host: peer.host,
+      port: peer.port,
+      publicKey: extra.publicKey ?? old?.publicKey ?? "",
+      sidecarPort: extra.sidecarPort ?? old?.sidecarPort ?? 0,
+      load: old?.load ?? null,
+      firstSeen: old?.firstSeen ?? now,
+      lastSeen: old ? Math.max(old.lastSeen, now) : now,
+    };
+    this.#rows.set(peer.nodeId, row);
+    this.#repo?.put(row);
+    return old === undefined;
+  }
+
+  /** Records contact; returns false for unknown peers. */
+  touch(nodeId: string, now: number, publicKey?: string): boolean {
+    const row = this.#rows.get(nodeId);
+    if (!row) return false;
+    row.lastSeen = now;
+    if (publicKey && row.publicKey !== publicKey) {
+      row.publicKey = publicKey;
+      this.#repo?.put(row);
+    } else {
+      this.#repo?.touch(nodeId, now);
+    }
+    return true;
+  }
+
+  /** Records a reported load (0 = idle). */
+  setLoad(nodeId: string, load: number): void {
+    const row = this.#rows.get(nodeId);
+    if (row) row.load = load;
+  }
+
+  remove(nodeId: string): void {
+    if (this.#rows.delete(nodeId)) this.#repo?.remove(nodeId);
+  }
+
+  /** Up to `n` random peers, excluding the given node ids. */
+  sample(n: number, exclude: ReadonlySet<string> = new Set()): PeerRow[] {
+    const pool = this.list().filter((p) => !exclude.has(p.nodeId));
+    for (let i = pool.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+    }
+    return pool.slice(0, n);
+  }
+}

@@ -1,0 +1,9 @@
+/** Errors of the net layer. */
+
+/** A connection attempt or request did not complete in time. */
+export class NetTimeoutError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "NetTimeoutError";
+  }
+}

@@ -1,0 +1,20 @@
+/** The node: composition root wiring store, discovery and transport together. */
+export {
+  chooseAdvertiseHost,
+  detectAddress,
+  isPrivateAddress,
+} from "./advertise.ts";
+export type { AdvertiseChoice } from "./advertise.ts";
+export { KnarrNode } from "./knarr_node.ts";
+export type {
+  KnarrNodeOptions,
+  NodeStats,
+  TaskMessageHandler,
+} from "./knarr_node.ts";
+export { MemoryNetwork, TcpTransport } from "./transport.ts";
+export type {
+  BodyHandler,
+  ExchangeOptions,
+  Listening,
+  Transport,
+} from "./transport.ts";

@@ -1,0 +1,145 @@
+/** How a node moves frame bodies: real TCP, or an in-memory network for simulations. */
+import type { HostPort } from "../config/mod.ts";
+import { dial, TcpServer, withDeadline } from "../net/mod.ts";
+import type { FrameConnection } from "../net/mod.ts";
+import type { Logger } from "../util/mod.ts";
+
+/** What the node answers to one received body: reply bytes, nothing, or "close". */
+export type BodyHandler = (
+  body: Uint8Array,
+  remoteHost: string,
+) => Promise<Uint8Array | null | "close">;
+
+/** A bound listener. */
+export interface Listening {
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Options of one exchange. */
+export interface ExchangeOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** Moves frame bodies between nodes. */
+export interface Transport {
+  /** Sends one body on a fresh connection and resolves the first reply (null if none). */
+  exchange(
+    to: HostPort,
+    body: Uint8Array,
+    options: ExchangeOptions,
+  ): Promise<Uint8Array | null>;
+  /** Starts accepting; `port` 0 picks a free one. */
+  listen(host: string, port: number, handler: BodyHandler): Promise<Listening>;
+}
+
+/** Listener limits of the TCP transport. */
+export interface TcpTransportOptions {
+  maxConnections?: number;
+  maxConnectionsPerAddress?: number;
+  idleTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** Real TCP sockets. */
+export class TcpTransport implements Transport {
+  #options: TcpTransportOptions;
+  constructor(options: TcpTransportOptions = {}) {
+    this.#options = options;
+  }
+
+  async exchange(
+    to: HostPort,
+    body: Uint8Array,
+    options: ExchangeOptions,
+  ): Promise<Uint8Array | null> {
+    const conn = await dial(to.host, to.port, {
+      timeoutMs: options.timeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    try {
+      await conn.send(body);
+      return await withDeadline(
+        conn.readOne(),
+        options.timeoutMs,
+        conn,
+        `Request to "${to.host}:${to.port}"`,
+        options.signal,
+      );
+    } finally {
+      conn.close();
+    }
+  }
+
+  listen(host: string, port: number, handler: BodyHandler): Promise<Listening> {
+    const server = TcpServer.listen({
+      hostname: host,
+      port,
+      ...this.#options,
+    }, (conn) => serveFrames(conn, handler));
+    return Promise.resolve({
+      host: server.hostname,
+      port: server.port,
+      close: () => server.close(),
+    });
+  }
+}
+
+async function serveFrames(
+  conn: FrameConnection,
+  handler: BodyHandler,
+): Promise<void> {
+  for await (const body of conn.frames()) {
+    const reply = await handler(body, conn.remote.hostname);
+    if (reply === "close") return;
+    if (reply) await conn.send(reply);
+  }
+}
+
+/** An in-memory network of nodes: same bytes, no sockets. Counts every message. */
+export class MemoryNetwork implements Transport {
+  /** Bodies sent (requests and replies). */
+  messages = 0;
+  #handlers = new Map<string, BodyHandler>();
+  #nextPort = 20_000;
+
+  async exchange(
+    to: HostPort,
+    body: Uint8Array,
+    options: ExchangeOptions,
+  ): Promise<Uint8Array | null> {
+    if (options.signal?.aborted) {
+      throw new Error(`Request to "${to.host}:${to.port}" aborted`);
+    }
+    const handler = this.#handlers.get(`${to.host}:${to.port}`);
+    if (!handler) {
+      throw new Error(
+        `Cannot connect to "${to.host}:${to.port}": connection refused`,
+      );
+    }
+    this.messages++;
+    const reply = await handler(body.slice(), "memory");
+    if (reply === "close" || reply === null) return null;
+    this.messages++;
+    return reply;
+  }
+
+  listen(host: string, port: number, handler: BodyHandler): Promise<Listening> {
+    const bound = port === 0 ? this.#nextPort++ : port;
+    const key = `${host}:${bound}`;
+    if (this.#handlers.has(key)) {
+      throw new Error(`Cannot listen on "${key}": address in use`);
+    }
+    this.#handlers.set(key, handler);
+    return Promise.resolve({
+      host,
+      port: bound,
+      close: () => {
+        this.#handlers.delete(key);
+        return Promise.resolve();
+      },
+    });
+  }
+}

@@ -1,0 +1,85 @@
+/** The `ledger` table: our bilateral balance with each peer, keyed by its public key. */
+import type { Database } from "./database.ts";
+
+/** One peer's account as this node sees it. */
+export interface LedgerRow {
+  peerPublicKey: string;
+  balance: number;
+  /** Tasks we ran for this peer. */
+  tasksProvided: number;
+  /** Tasks this peer ran for us. */
+  tasksConsumed: number;
+  /** Unix seconds. */
+  updatedAt: number;
+}
+
+/** Durable ledger; every change is one SQLite transaction, on disk when the call returns. */
+export class LedgerRepo {
+  #db: Database;
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  /** The row of a peer, or undefined when it never traded with us. */
+  get(peerPublicKey: string): LedgerRow | undefined {
+    const r = this.#db.get(
+      "SELECT * FROM ledger WHERE peer_public_key = ?",
+      peerPublicKey,
+    );
+    return r ? toRow(r) : undefined;
+  }
+
+  /**
+   * Applies a completed task: `delta` added to the balance (negative when we charge the
+   * peer) and one of the counters incremented. New peers start at `initialBalance`.
+   */
+  apply(
+    peerPublicKey: string,
+    delta: number,
+    counter: "provided" | "consumed",
+    initialBalance: number,
+    now: number,
+  ): LedgerRow {
+    return this.#db.transaction(() => {
+      this.#db.run(
+        `INSERT INTO ledger (peer_public_key, balance, tasks_provided, tasks_consumed, updated_at)
+         VALUES (?, ?, 0, 0, ?) ON CONFLICT (peer_public_key) DO NOTHING`,
+        peerPublicKey,
+        initialBalance,
+        now,
+      );
+      const column = counter === "provided"
+        ? "tasks_provided"
+        : "tasks_consumed";
+      this.#db.run(
+        `UPDATE ledger SET balance = balance + ?, ${column} = ${column} + 1, updated_at = ? WHERE peer_public_key = ?`,
+        delta,
+        now,
+        peerPublicKey,
+      );
+      return toRow(
+        this.#db.get(
+          "SELECT * FROM ledger WHERE peer_public_key = ?",
+          peerPublicKey,
+        )!,
+      );
+    });
+  }
+
+  /** Every account, largest balance first. */
+  list(): LedgerRow[] {
+    return this.#db.all(
+      "SELECT * FROM ledger ORDER BY balance DESC, peer_public_key",
+    ).map(toRow);
+  }
+}
+
+function toRow(r: Record<string, unknown>): LedgerRow {
+  return {
+    peerPublicKey: r.peer_public_key as string,
+    balance: Number(r.balance),
+    tasksProvided: Number(r.tasks_provided),
+    tasksConsumed: Number(r.tasks_consumed),
+    updatedAt: Number(r.updated_at),
+  };
+}

@@ -1,0 +1,245 @@
+import { join } from "node:path";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { knarr, spawnKnarr } from "./cli_helpers.ts";
+
+/** A running `knarr serve` child and the lines it printed at start. */
+interface Served {
+  child: Deno.ChildProcess;
+  lines: string[];
+  port: number;
+  stop(): Promise<{ code: number; stderr: string }>;
+}
+
+async function serve(cwd: string, args: string[] = []): Promise<Served> {
+  const child = spawnKnarr([
+    "serve",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    ...args,
+  ], { cwd });
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const lines: string[] = [];
+  let buffered = "";
+  const deadline = Date.now() + 20_000;
+  while (!lines.some((l) => l.startsWith("Loaded "))) {
+    if (Date.now() > deadline) {
+      throw new Error(`serve did not start: ${lines.join("\n")}`);
+    }
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`serve exited early: ${lines.join("\n")}`);
+    buffered += value;
+    const parts = buffered.split("\n");
+    buffered = parts.pop()!;
+    lines.push(...parts);
+  }
+  const port = Number(
+    /^Listening: 127\.0\.0\.1:(\d+)$/m.exec(lines.join("\n"))![1],
+  );
+  const stderrText = new Response(child.stderr).text();
+  return {
+    child,
+    lines,
+    port,
+    async stop() {
+      child.kill("SIGTERM");
+      const [status, stderr] = await Promise.all([child.status, stderrText]);
+      await reader.cancel();
+      return { code: status.code, stderr };
+    },
+  };
+}
+
+async function project(): Promise<string> {
+  const cwd = Deno.makeTempDirSync({ prefix: "knarr-serve-" });
+  const r = await knarr(["init", "p"], { cwd });
+  assertEquals(r.code, 0);
+  return join(cwd, "p");
+}
+
+Deno.test("knarr serve prints the seed's lines, serves knarr query, and stops cleanly on SIGTERM", async () => {
+  const dir = await project();
+  const node = await serve(dir);
+  let stopped = false;
+  try {
+    assertMatch(node.lines[0]!, /^Node ID: [0-9a-f]{64}$/);
+    const nodeId = node.lines[0]!.slice("Node ID: ".length);
+    assertEquals(node.lines.slice(1), [
+      `Listening: 127.0.0.1:${node.port}`,
+      "Advertising: 127.0.0.1",
+      "Loaded 1 skills from config",
+    ]);
+    const bootstrap = `127.0.0.1:${node.port}`;
+
+    const q = await knarr([
+      "query",
+      "--bootstrap",
+      bootstrap,
+      "--name",
+      "echo",
+    ]);
+    assertEquals(q.code, 0);
+    const host = `127.0.0.1:${node.port}`;
+    const width = Math.max("HOST".length, host.length);
+    assertEquals(
+      q.stdout,
+      [
+        `SKILL  PROVIDER             ${"HOST".padEnd(width)}  DESCRIPTION`,
+        `echo   ${nodeId.slice(0, 16)}...  ${
+          host.padEnd(width)
+        }  Echoes input text back`,
+        "",
+      ].join("\n"),
+    );
+
+    const j = await knarr([
+      "query",
+      "--bootstrap",
+      bootstrap,
+      "--tag",
+      "example",
+      "--json",
+    ]);
+    assertEquals(j.code, 0);
+    assertEquals(JSON.parse(j.stdout), [{
+      node_id: nodeId,
+      host: "127.0.0.1",
+      port: node.port,
+      skill_sheet: {
+        name: "echo",
+        version: "1.0.0",
+        description: "Echoes input text back",
+        tags: ["example"],
+        input_schema: { text: "string" },
+        output_schema: { text: "string" },
+        uri: "knarr:///tools/dev/echo@1.0",
+      },
+      sidecar_port: 0,
+    }]);
+
+    const none = await knarr([
+      "query",
+      "--bootstrap",
+      bootstrap,
+      "--name",
+      "translate",
+    ]);
+    assertEquals([none.code, none.stdout], [0, "No skills found.\n"]);
+
+    const demand = await knarr(["demand", "--storage", join(dir, "node.db")]);
+    assertEquals(demand.code, 0);
+    const rows = demand.stdout.trimEnd().split("\n");
+    assertMatch(rows[0]!, /^QUERY\s+TYPE\s+COUNT\s+LAST QUERIED$/);
+    assertMatch(
+      rows[1]!,
+      /^translate\s+name\s+1\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/,
+    );
+
+    const { code, stderr } = await node.stop();
+    stopped = true;
+    assertEquals(code, 0);
+    assert(!stderr.includes("    at "), stderr);
+    // The database was flushed and reopens with the same identity.
+    const info = await knarr(["info"], { cwd: dir });
+    assertEquals(info.stdout.split("\n")[0], `Node ID: ${nodeId}`);
+  } finally {
+    if (!stopped) await node.stop();
+  }
+});
+
+Deno.test("knarr query reports usage mistakes and an unreachable bootstrap", async (t) => {
+  await t.step("missing --bootstrap", async () => {
+    const r = await knarr(["query", "--name", "echo"]);
+    assertEquals(r.code, 2);
+    assertMatch(r.stderr, /^error: Missing --bootstrap host:port/);
+  });
+  await t.step("both --name and --tag", async () => {
+    const r = await knarr([
+      "query",
+      "--bootstrap",
+      "127.0.0.1:1",
+      "--name",
+      "a",
+      "--tag",
+      "b",
+    ]);
+    assertEquals(r.code, 2);
+    assertMatch(
+      r.stderr,
+      /^error: Give exactly one of --name NAME or --tag TAG/,
+    );
+  });
+  await t.step("bad --timeout", async () => {
+    const r = await knarr([
+      "query",
+      "--bootstrap",
+      "127.0.0.1:1",
+      "--name",
+      "a",
+      "--timeout",
+      "soon",
+    ]);
+    assertEquals(r.code, 2);
+    assertMatch(
+      r.stderr,
+      /^error: Invalid --timeout "soon": must be a positive number of seconds/,
+    );
+  });
+  await t.step("unreachable bootstrap", async () => {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    const r = await knarr([
+      "query",
+      "--bootstrap",
+      `127.0.0.1:${port}`,
+      "--name",
+      "echo",
+    ]);
+    assertEquals(r.code, 1);
+    assertEquals(
+      r.stderr,
+      `error: Cannot reach bootstrap "127.0.0.1:${port}": connection refused (is a node running there?)\n`,
+    );
+  });
+});
+
+Deno.test("knarr serve joins its bootstrap and a query through either node finds both skills", async () => {
+  const a = await project();
+  const b = await project();
+  Deno.writeTextFileSync(
+    join(b, "knarr.toml"),
+    Deno.readTextFileSync(join(b, "knarr.toml")).replace(
+      "[skills.echo]",
+      "[skills.echo2]",
+    ).replace(
+      'tags = ["example"]',
+      'tags = ["example", "second"]',
+    ),
+  );
+  const nodeA = await serve(a);
+  const nodeB = await serve(b, ["--bootstrap", `127.0.0.1:${nodeA.port}`]);
+  try {
+    const deadline = Date.now() + 5000;
+    let names: string[] = [];
+    while (Date.now() < deadline) {
+      const r = await knarr([
+        "query",
+        "--bootstrap",
+        `127.0.0.1:${nodeA.port}`,
+        "--tag",
+        "example",
+        "--json",
+      ]);
+      names = JSON.parse(r.stdout).map((x: { skill_sheet: { name: string } }) =>
+        x.skill_sheet.name
+      ).sort();
+      if (names.length === 2) break;
+    }
+    assertEquals(names, ["echo", "echo2"]);
+  } finally {
+    assertEquals((await nodeB.stop()).code, 0);
+    assertEquals((await nodeA.stop()).code, 0);
+  }
+});
