@@ -1,6 +1,45 @@
 /** `knarr request`: run a task on the best provider of a skill. */
-import type { Command } from "./command.ts";
-import { LOG_LEVEL_FLAG } from "./flags.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { plainJson } from "../discovery/mod.ts";
+import { isJsonObject, parseJson } from "../wire/mod.ts";
+import type { JsonObject, JsonValue } from "../wire/mod.ts";
+import type { Command, CommandContext } from "./command.ts";
+import { intFlag, secondsFlag, stringFlag, UsageError } from "./command.ts";
+import { LOG_LEVEL_FLAG, logLevelFlag } from "./flags.ts";
+import { bootstrapFlag, oneShotNode } from "./query.ts";
+
+/** Parses `--input`: a JSON object whose top-level "@path" values are replaced by the file's text. */
+export function inputFlag(ctx: CommandContext): JsonObject {
+  const text = stringFlag(ctx, "input") ?? "{}";
+  let value: JsonValue;
+  try {
+    value = parseJson(text);
+  } catch {
+    throw new UsageError("Invalid --input: must be a JSON object");
+  }
+  if (!isJsonObject(value)) {
+    throw new UsageError("Invalid --input: must be a JSON object");
+  }
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v === "string" && v.startsWith("@") && v.length > 1) {
+      try {
+        value[key] = readFileSync(v.slice(1), "utf8");
+      } catch (error) {
+        throw new UsageError(
+          `Cannot read --input file "${v.slice(1)}" for "${key}": ${
+            (error as Error).message
+          }`,
+        );
+      }
+    }
+  }
+  return value;
+}
+
+function show(value: JsonValue): string {
+  return typeof value === "string" ? value : JSON.stringify(plainJson(value));
+}
 
 /** The request subcommand. */
 export const requestCommand: Command = {
@@ -17,8 +56,9 @@ export const requestCommand: Command = {
     input: {
       type: "string",
       description:
-        'Input JSON object; a value "@file" is replaced by the file\'s content',
+        'Input JSON object; a value "@path" is replaced by that file\'s text',
       valueName: "json",
+      defaultText: "{}",
     },
     bootstrap: {
       type: "string",
@@ -39,17 +79,59 @@ export const requestCommand: Command = {
     },
     "output-dir": {
       type: "string",
-      description: "Where to save output assets",
+      description: "Also save the result as <dir>/<task_id>.json",
       valueName: "dir",
-      defaultText: ".",
     },
     json: { type: "boolean", description: "Print the whole result as JSON" },
     "log-level": LOG_LEVEL_FLAG,
   },
-  run(ctx) {
-    ctx.out.error(
-      "error: `knarr request` is not available yet in this version of knarr",
+  async run(ctx) {
+    const skill = stringFlag(ctx, "skill");
+    if (!skill) throw new UsageError("Missing --skill NAME");
+    const input = inputFlag(ctx);
+    const bootstrap = bootstrapFlag(ctx);
+    const timeoutMs = (secondsFlag(ctx, "timeout") ?? 30) * 1000;
+    intFlag(ctx, "port", 0, 65535);
+    logLevelFlag(ctx);
+    await using node = await oneShotNode(
+      ctx,
+      bootstrap,
+      Math.min(timeoutMs, 5000),
     );
-    return Promise.resolve(1);
+    const outcome = await node.request(skill, input, {
+      timeoutMs,
+      signal: ctx.signal,
+    });
+    const result = {
+      task_id: outcome.task_id,
+      status: outcome.status,
+      output_data: plainJson(outcome.output_data),
+      error: plainJson(outcome.error),
+    };
+    const outputDir = stringFlag(ctx, "output-dir");
+    if (outputDir !== undefined) {
+      Deno.mkdirSync(outputDir, { recursive: true });
+      Deno.writeTextFileSync(
+        join(outputDir, `${outcome.task_id}.json`),
+        JSON.stringify(result, null, 2) + "\n",
+      );
+    }
+    if (ctx.values.json) {
+      ctx.out.json(result);
+    } else if (outcome.status === "completed") {
+      ctx.out.print("Status: completed");
+      ctx.out.print("Output:");
+      for (const [k, v] of Object.entries(outcome.output_data)) {
+        ctx.out.print(`  ${k}: ${show(v)}`);
+      }
+    } else {
+      ctx.out.print("Status: failed");
+      ctx.out.print(
+        `Error: ${show(outcome.error.code ?? "UNKNOWN")} — ${
+          show(outcome.error.message ?? "")
+        }`,
+      );
+    }
+    return outcome.status === "completed" ? 0 : 1;
   },
 };

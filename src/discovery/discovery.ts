@@ -155,20 +155,26 @@ export class Discovery {
 
   // ---- inbound ----------------------------------------------------------------------
 
-  /** Records contact with the signer of any verified message. */
+  /** Records contact with the signer of any verified message; returns its node id. */
   async noteContact(message: Message): Promise<string> {
-    let nodeId = this.#nodeIds.get(message.public_key);
-    if (nodeId === undefined) {
-      nodeId = await nodeIdOf(message.public_key);
-      if (this.#nodeIds.size > 10_000) this.#nodeIds.clear();
-      this.#nodeIds.set(message.public_key, nodeId);
-    }
+    const nodeId = await this.nodeIdOf(message.public_key);
     this.#d.peers.touch(nodeId, this.#d.clock.now(), message.public_key);
     return nodeId;
   }
 
+  /** SHA-256 node id of a public key (cached). */
+  async nodeIdOf(publicKey: string): Promise<string> {
+    let nodeId = this.#nodeIds.get(publicKey);
+    if (nodeId === undefined) {
+      nodeId = await nodeIdOf(publicKey);
+      if (this.#nodeIds.size > 10_000) this.#nodeIds.clear();
+      this.#nodeIds.set(publicKey, nodeId);
+    }
+    return nodeId;
+  }
+
   /** Answers a verified discovery message; null means no reply. */
-  async handle(message: Message, remoteHost: string): Promise<Reply | null> {
+  handle(message: Message, remoteHost: string): Reply | null {
     switch (message.type) {
       case "JOIN_REQUEST":
         return this.#onJoin(message, remoteHost);

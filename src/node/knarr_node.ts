@@ -23,14 +23,28 @@ import type {
 import {
   Database,
   DemandRepo,
+  LedgerRepo,
   loadOrCreateIdentity,
   PeerRepo,
   SkillRepo,
+  TaskRepo,
 } from "../store/mod.ts";
+import { TaskConsumer, TaskProvider } from "../tasks/mod.ts";
+import type {
+  ExecutableSkill,
+  RunContext,
+  RunOutcome,
+  SkillExecutor,
+  TaskOutcome,
+  TaskPolicy,
+  TaskRequestOptions,
+} from "../tasks/mod.ts";
+import type { Visibility } from "../config/mod.ts";
 import { type Logger, SILENT_LOGGER } from "../util/mod.ts";
 import {
   decodeMessage,
   encodeMessage,
+  isJsonObject,
   signMessage,
   verifyMessage,
 } from "../wire/mod.ts";
@@ -69,7 +83,42 @@ export interface KnarrNodeOptions {
   logger?: Logger;
   /** Use this identity instead of the database's. */
   identity?: Identity;
+  /** Credit and capacity policy (defaults: the config reference). */
+  policy?: Partial<TaskPolicy>;
+  /** Runs configured skill files (the Worker sandbox); in-process handlers need none. */
+  runner?: SkillRunner;
 }
+
+/** Runs skills that are not in-process handlers (the Worker sandbox implements it). */
+export interface SkillRunner {
+  has(name: string): boolean;
+  run(name: string, input: JsonObject, ctx: RunContext): Promise<RunOutcome>;
+}
+
+/** An in-process handler: not sandboxed, runs with the node's own permissions. */
+export type InProcessHandler = (
+  input: JsonObject,
+  ctx: { callerNodeId: string; jobId: string; signal: AbortSignal },
+) => Promise<JsonObject> | JsonObject;
+
+/** How an own skill may be called. */
+export interface SkillAccess {
+  visibility?: Visibility;
+  /** Node ids allowed to call a whitelist skill. */
+  allowedNodes?: readonly string[];
+  /** Answer TASK_STATUS accepted at once and push the result when done. */
+  slow?: boolean;
+}
+
+/** Default policy: the config reference's defaults. */
+export const DEFAULT_POLICY: TaskPolicy = {
+  initialCredit: 3.0,
+  minBalance: -10.0,
+  titForTat: false,
+  taskSlots: 4,
+  maxQueueDepth: 100,
+  maxTaskTimeout: 3600,
+};
 
 /** Counters of messages refused by this node. */
 export interface NodeStats {
@@ -102,6 +151,12 @@ export class KnarrNode {
   readonly stats: NodeStats = { rejected: {}, handled: 0 };
   readonly db: Database;
   readonly discovery: Discovery;
+  readonly provider: TaskProvider;
+  readonly consumer: TaskConsumer;
+  readonly ledger: LedgerRepo;
+  readonly tasks: TaskRepo;
+  #handlers = new Map<string, InProcessHandler>();
+  #access = new Map<string, SkillAccess>();
   #options: KnarrNodeOptions;
   #transport: Transport;
   #log: Logger;
@@ -114,7 +169,6 @@ export class KnarrNode {
     port: number;
     sidecarPort: number;
   };
-  #taskHandler: TaskMessageHandler | null = null;
   #closed = false;
 
   private constructor(
@@ -146,14 +200,48 @@ export class KnarrNode {
       sidecarPort: options.sidecarPort ?? 0,
     };
     const messenger: Messenger = {
-      request: (to, type, fields, opts) => this.request(to, type, fields, opts),
-      forward: (to, message, opts) => this.#exchange(to, message, opts),
+      request: (to, type, fields, opts) =>
+        this.sendMessage(to, type, fields, opts),
+      forward: (to, message, opts) => this.sendSigned(to, message, opts),
     };
+    const clock = options.clock ?? SYSTEM_CLOCK;
+    this.ledger = new LedgerRepo(db);
+    this.tasks = new TaskRepo(db);
+    const policy = { ...DEFAULT_POLICY, ...options.policy };
+    const send = <T extends "TASK_REQUEST" | "TASK_RESULT">(
+      to: HostPort,
+      type: T,
+      fields: MessageFields<T>,
+      opts: RequestOptions,
+    ) => this.sendMessage(to, type, fields, opts);
+    this.provider = new TaskProvider({
+      selfNodeId: identity.nodeId,
+      executor: this.#executor(),
+      ledger: this.ledger,
+      tasks: this.tasks,
+      clock,
+      send,
+      logger: this.#log.child("tasks"),
+    }, policy);
+    this.consumer = new TaskConsumer({
+      self: () => this.#self,
+      send,
+      nodeIdOf: (pk) => this.discovery.nodeIdOf(pk),
+      ledger: this.ledger,
+      tasks: this.tasks,
+      clock,
+      logger: this.#log.child("tasks"),
+    }, policy);
     this.discovery = new Discovery({
       self: this.#self,
       signer: identity,
       messenger,
-      clock: options.clock ?? SYSTEM_CLOCK,
+      clock,
+      balanceOf: (nodeId) => {
+        const pk = this.discovery.peers.get(nodeId)?.publicKey;
+        return pk ? (this.ledger.get(pk)?.balance ?? 0) : 0;
+      },
+      load: () => this.provider.load,
       peers: new PeerTable(identity.nodeId, new PeerRepo(db)),
       skills: new SkillTable(new SkillRepo(db)),
       demand: new DemandRepo(db),
@@ -212,11 +300,6 @@ export class KnarrNode {
     return this.#advertise;
   }
 
-  /** Installs the handler for task messages (TASK_REQUEST, TASK_RESULT pushes, …). */
-  setTaskHandler(handler: TaskMessageHandler): void {
-    this.#taskHandler = handler;
-  }
-
   /** Binds the listener, settles the advertised address and starts maintenance. */
   async start(options: { maintenance?: boolean } = {}): Promise<HostPort> {
     if (this.#listening) return this.address;
@@ -249,15 +332,143 @@ export class KnarrNode {
     return this.discovery.join(bootstrap, options);
   }
 
-  /** Announces a skill sheet (or builds it from a source); private skills stay local. */
+  /**
+   * Announces a skill sheet (or builds it from a source) with how it may be called;
+   * private skills stay on this node.
+   */
   async announce(
     sheet: JsonObject | SheetSource,
-    visibility = "public",
+    access: SkillAccess = {},
   ): Promise<void> {
     const built = "inputSchema" in sheet
       ? buildSheet(sheet as SheetSource)
       : sheet as JsonObject;
-    await this.discovery.announce(built, visibility);
+    this.#access.set(String(built.name), access);
+    await this.discovery.announce(built, access.visibility ?? "public");
+  }
+
+  /**
+   * Registers an in-process handler for an announced skill. In-process handlers are NOT
+   * sandboxed: they run with the node's permissions and cannot be stopped on timeout.
+   *
+   * @example
+   * ```ts
+   * await node.announce({ name: "upper", version: "1.0.0", description: "Upper-cases text",
+   *   tags: ["text"], inputSchema: { text: "string" }, outputSchema: { text: "string" },
+   *   price: 1, maxInputSize: 65536 });
+   * node.registerHandler("upper", (input) => ({ text: String(input.text).toUpperCase() }));
+   * ```
+   */
+  registerHandler(name: string, handler: InProcessHandler): void {
+    this.#handlers.set(name.trim().toLowerCase(), handler);
+  }
+
+  /** Runs one of our own skills directly: no network, no policy, private skills too. */
+  async callLocal(
+    name: string,
+    input: JsonObject,
+    options: { timeoutMs?: number } = {},
+  ): Promise<JsonObject> {
+    const skill = name.trim().toLowerCase();
+    const outcome = await this.#run(skill, input, {
+      callerNodeId: this.nodeId,
+      jobId: crypto.randomUUID(),
+      timeoutMs: options.timeoutMs ?? 30_000,
+    });
+    if (outcome.status === "ok") return outcome.output;
+    if (outcome.status === "timeout") {
+      throw new Error(`Skill "${skill}" timed out`);
+    }
+    throw new Error(`Skill "${skill}" failed: ${outcome.detail}`);
+  }
+
+  /** Finds the best providers of `skill` and runs it there (see {@linkcode TaskConsumer.request}). */
+  async request(
+    skill: string,
+    input: JsonObject,
+    options: TaskRequestOptions = {},
+  ): Promise<TaskOutcome> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const started = performance.now();
+    const providers = await this.query({ name: skill }, {
+      timeoutMs: Math.min(timeoutMs, 5_000),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const left = Math.max(1, timeoutMs - (performance.now() - started));
+    return await this.consumer.request(
+      skill.trim().toLowerCase(),
+      input,
+      providers,
+      { ...options, timeoutMs: left },
+    );
+  }
+
+  #executor(): SkillExecutor {
+    return {
+      get: (name) => this.#executable(name),
+      run: (name, input, ctx) => this.#run(name, input, ctx),
+    };
+  }
+
+  #executable(name: string): ExecutableSkill | undefined {
+    const entry = this.discovery.skills.get(name, this.nodeId);
+    if (!entry || !entry.isOwn) return undefined;
+    if (!this.#handlers.has(name) && !this.#options.runner?.has(name)) {
+      return undefined;
+    }
+    const access = this.#access.get(name) ?? {};
+    return {
+      name,
+      sheet: entry.sheet,
+      visibility: (access.visibility ?? entry.visibility) as Visibility,
+      allowedNodes: access.allowedNodes ?? [],
+      slow: access.slow ?? false,
+    };
+  }
+
+  async #run(
+    name: string,
+    input: JsonObject,
+    ctx: RunContext,
+  ): Promise<RunOutcome> {
+    const handler = this.#handlers.get(name);
+    if (!handler) {
+      if (this.#options.runner?.has(name)) {
+        return await this.#options.runner.run(name, input, ctx);
+      }
+      return { status: "error", detail: `No handler for skill '${name}'` };
+    }
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const output = await Promise.race([
+        Promise.resolve().then(() =>
+          handler(input, {
+            callerNodeId: ctx.callerNodeId,
+            jobId: ctx.jobId,
+            signal: controller.signal,
+          })
+        ),
+        new Promise<"timeout">((resolve) => {
+          timer = setTimeout(() => resolve("timeout"), ctx.timeoutMs);
+        }),
+      ]);
+      if (output === "timeout") {
+        controller.abort(new Error("Task timed out"));
+        return { status: "timeout" };
+      }
+      if (!isJsonObject(output)) {
+        return { status: "error", detail: "handler returned a non-object" };
+      }
+      return { status: "ok", output };
+    } catch (error) {
+      return {
+        status: "error",
+        detail: (error as Error)?.stack ?? String(error),
+      };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Removes an own skill and tells the network. */
@@ -270,18 +481,19 @@ export class KnarrNode {
     return this.discovery.query(spec, options);
   }
 
-  /** Signs and sends one message; resolves the verified reply (null if none). */
-  async request<T extends MessageType>(
+  /** Signs and sends one message on a fresh connection; resolves the verified reply (null if none). */
+  async sendMessage<T extends MessageType>(
     to: HostPort,
     type: T,
     fields: MessageFields<T>,
     options: RequestOptions = {},
   ): Promise<Message | null> {
     const message = await signMessage(type, fields, this.identity);
-    return await this.#exchange(to, message as Message, options);
+    return await this.sendSigned(to, message as Message, options);
   }
 
-  async #exchange(
+  /** Sends an already signed message as it is; resolves the verified reply (null if none). */
+  async sendSigned(
     to: HostPort,
     message: Message,
     options: RequestOptions = {},
@@ -346,27 +558,16 @@ export class KnarrNode {
       let reply: Reply | null;
       switch (message.type) {
         case "TASK_REQUEST":
+          reply = await this.provider.handleRequest(message, senderId);
+          break;
         case "TASK_RESULT":
+          reply = this.consumer.onPushedResult(message, senderId);
+          break;
         case "TASK_STATUS":
-          reply = this.#taskHandler
-            ? await this.#taskHandler(message, senderId, remoteHost)
-            : message.type === "TASK_REQUEST"
-            ? {
-              type: "TASK_RESULT",
-              fields: {
-                task_id: message.task_id,
-                status: "failed",
-                error: {
-                  code: "UNKNOWN_SKILL",
-                  message:
-                    `No handler for skill '${message.skill_name.toLowerCase()}'`,
-                },
-              },
-            }
-            : null;
+          reply = null;
           break;
         default:
-          reply = await this.discovery.handle(message, remoteHost);
+          reply = this.discovery.handle(message, remoteHost);
       }
       if (!reply) return null;
       const signed = await signMessage(
@@ -402,7 +603,7 @@ export class KnarrNode {
       }, this.identity);
       await Promise.all(
         this.discovery.peers.sample(Infinity).map((p) =>
-          this.#exchange(p, msg as Message, { timeoutMs: 2000 }).catch(() =>
+          this.sendSigned(p, msg as Message, { timeoutMs: 2000 }).catch(() =>
             null
           )
         ),
@@ -416,6 +617,7 @@ export class KnarrNode {
     this.#closed = true;
     await this.discovery.close();
     await this.#listening?.close();
+    await this.provider.close();
     this.db.close();
   }
 

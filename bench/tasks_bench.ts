@@ -1,0 +1,84 @@
+/**
+ * Task benchmarks over real TCP on 127.0.0.1: echo tasks per second and per-task latency
+ * p50/p99 with 1 and 32 tasks in flight, one consumer, one provider (in-process handler;
+ * the Worker sandbox's own overhead is measured in bench/skills_bench.ts).
+ *
+ * Run: deno task bench (or deno bench -A bench/tasks_bench.ts)
+ */
+import { KnarrNode } from "../src/node/mod.ts";
+import type { QueryResult } from "../src/discovery/mod.ts";
+
+const provider = await KnarrNode.create({
+  host: "127.0.0.1",
+  policy: { initialCredit: 1e12, taskSlots: 64, maxQueueDepth: 1000 },
+});
+await provider.start({ maintenance: false });
+await provider.announce({
+  name: "echo",
+  version: "1.0.0",
+  description: "Echoes input text back",
+  tags: ["bench"],
+  inputSchema: { text: "string" },
+  outputSchema: { text: "string" },
+  price: 1,
+  maxInputSize: 65_536,
+});
+provider.registerHandler("echo", (input) => ({ text: String(input.text) }));
+const consumer = await KnarrNode.create({ host: "127.0.0.1" });
+await consumer.start({ maintenance: false });
+const target: QueryResult[] = [{
+  node_id: provider.nodeId,
+  host: "127.0.0.1",
+  port: provider.address.port,
+  skill_sheet: { name: "echo" },
+  sidecar_port: 0,
+}];
+
+async function one(): Promise<number> {
+  const start = performance.now();
+  const r = await consumer.consumer.request("echo", { text: "hello" }, target);
+  if (r.status !== "completed") {
+    throw new Error(`task failed: ${JSON.stringify(r.error)}`);
+  }
+  return performance.now() - start;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[
+    Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))
+  ]!;
+}
+
+async function measure(inFlight: number, total: number): Promise<string> {
+  const latencies: number[] = [];
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (next++ < total) latencies.push(await one());
+  }));
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return `${inFlight} in flight: ${(total / seconds).toFixed(0)} tasks/s, p50 ${
+    percentile(latencies, 50).toFixed(2)
+  } ms, ` +
+    `p99 ${percentile(latencies, 99).toFixed(2)} ms (${total} tasks)`;
+}
+
+for (let i = 0; i < 100; i++) await one(); // warm up
+// deno-lint-ignore no-console
+console.log([await measure(1, 1000), await measure(32, 3000)].join("\n"));
+
+Deno.bench({
+  name: "echo task round trip over TCP (1 in flight)",
+  group: "tasks",
+}, async () => {
+  await one();
+});
+Deno.bench({ name: "32 echo tasks in flight", group: "tasks" }, async () => {
+  await Promise.all(Array.from({ length: 32 }, one));
+});
+
+globalThis.addEventListener("unload", () => {
+  void consumer.close();
+  void provider.close();
+});

@@ -1,0 +1,341 @@
+/** The consumer side: pick providers, send TASK_REQUEST, wait for pushed results, credit providers. */
+import type { Clock, QueryResult, Reply } from "../discovery/mod.ts";
+import { sheetPrice } from "../discovery/mod.ts";
+import type { LedgerRepo, TaskRepo } from "../store/mod.ts";
+import { type Logger, SILENT_LOGGER } from "../util/mod.ts";
+import { isJsonObject, toNumber } from "../wire/mod.ts";
+import type {
+  JsonObject,
+  Message,
+  TaskResult,
+  TaskStatus,
+} from "../wire/mod.ts";
+import type { SendMessage, TaskOutcome, TaskPolicy } from "./types.ts";
+
+/** Collaborators of {@linkcode TaskConsumer}. */
+export interface TaskConsumerDeps {
+  /** Our node id and the address providers push results to. */
+  self: () => { nodeId: string; host: string; port: number };
+  send: SendMessage;
+  /** Maps a public key to its node id. */
+  nodeIdOf: (publicKey: string) => Promise<string>;
+  ledger: LedgerRepo;
+  tasks: TaskRepo;
+  clock: Clock;
+  logger?: Logger;
+}
+
+/** Options for {@linkcode TaskConsumer.request}. */
+export interface TaskRequestOptions {
+  /** Overall deadline in ms. Default 30 000. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+interface Pending {
+  providerNodeId: string;
+  resolve: (result: TaskResult) => void;
+}
+
+function fail(taskId: string, code: string, message: string): TaskOutcome {
+  return {
+    task_id: taskId,
+    status: "failed",
+    output_data: {},
+    error: { code, message },
+  };
+}
+
+/** Runs tasks on remote providers. */
+export class TaskConsumer {
+  #d: TaskConsumerDeps;
+  #policy: Pick<TaskPolicy, "initialCredit">;
+  #log: Logger;
+  #pending = new Map<string, Pending>();
+
+  constructor(
+    deps: TaskConsumerDeps,
+    policy: Pick<TaskPolicy, "initialCredit">,
+  ) {
+    this.#d = deps;
+    this.#policy = policy;
+    this.#log = deps.logger ?? SILENT_LOGGER;
+  }
+
+  /**
+   * Calls the first provider of `providers` (ranked best first); on PROVIDER_BUSY tries the
+   * next; on RETRY_AFTER waits and retries that provider once.
+   */
+  async request(
+    skill: string,
+    input: JsonObject,
+    providers: readonly QueryResult[],
+    options: TaskRequestOptions = {},
+  ): Promise<TaskOutcome> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const deadline = performance.now() + timeoutMs;
+    const taskId = crypto.randomUUID();
+    if (providers.length === 0) {
+      return fail(
+        taskId,
+        "NO_PROVIDER",
+        `No provider found for skill '${skill}'`,
+      );
+    }
+    let last: TaskOutcome = fail(
+      taskId,
+      "NO_PROVIDER",
+      `No provider of '${skill}' answered`,
+    );
+    for (const provider of providers) {
+      let retried = false;
+      for (;;) {
+        const left = Math.max(1, Math.round(deadline - performance.now()));
+        if (deadline - performance.now() <= 0 || options.signal?.aborted) {
+          return fail(last.task_id, "TIMEOUT", "Task timed out");
+        }
+        last = await this.#attempt(
+          crypto.randomUUID(),
+          skill,
+          input,
+          provider,
+          left,
+          options.signal,
+        );
+        const code = last.error.code;
+        if (code === "RETRY_AFTER" && !retried) {
+          retried = true;
+          const wait = Math.min(
+            (toNumber(last.error.retry_after_seconds) ?? 1) * 1000,
+            deadline - performance.now(),
+          );
+          if (wait > 0) await sleep(wait, options.signal);
+          continue;
+        }
+        break;
+      }
+      if (
+        last.error.code !== "PROVIDER_BUSY" &&
+        last.error.code !== "RETRY_AFTER" && last.error.code !== "UNREACHABLE"
+      ) {
+        return last;
+      }
+    }
+    return last;
+  }
+
+  async #attempt(
+    taskId: string,
+    skill: string,
+    input: JsonObject,
+    provider: QueryResult,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<TaskOutcome> {
+    const self = this.#d.self();
+    const started = this.#d.clock.now();
+    const to = { host: provider.host, port: provider.port };
+    const where = {
+      node_id: provider.node_id,
+      host: provider.host,
+      port: provider.port,
+    };
+    let waiter: Promise<TaskResult> | null = null;
+    let cancel = () => {};
+    // Register before sending: a slow result can be pushed before the request's reply arrives.
+    waiter = new Promise<TaskResult>((resolve) => {
+      this.#pending.set(taskId, { providerNodeId: provider.node_id, resolve });
+      cancel = () => this.#pending.delete(taskId);
+    });
+    try {
+      let reply: Message | null;
+      try {
+        reply = await this.#d.send(to, "TASK_REQUEST", {
+          task_id: taskId,
+          requester_node_id: self.nodeId,
+          requester_host: self.host,
+          requester_port: self.port,
+          skill_name: skill,
+          input_data: input,
+          timeout_ms: timeoutMs,
+        }, { timeoutMs, ...(signal ? { signal } : {}) });
+      } catch (error) {
+        const message = (error as Error).message;
+        const code = /no answer within/.test(message)
+          ? "TIMEOUT"
+          : "UNREACHABLE";
+        return {
+          ...fail(
+            taskId,
+            code,
+            code === "TIMEOUT" ? "Task timed out" : message,
+          ),
+          provider: where,
+        };
+      }
+      if (!reply) {
+        return {
+          ...fail(
+            taskId,
+            "UNREACHABLE",
+            "Provider closed the connection without a reply",
+          ),
+          provider: where,
+        };
+      }
+      if ((await this.#d.nodeIdOf(reply.public_key)) !== provider.node_id) {
+        return {
+          ...fail(
+            taskId,
+            "BAD_PROVIDER",
+            "Reply was not signed by the chosen provider",
+          ),
+          provider: where,
+        };
+      }
+      let result: TaskResult;
+      if (reply.type === "TASK_RESULT" && reply.task_id === taskId) {
+        result = reply;
+      } else if (reply.type === "TASK_STATUS" && reply.task_id === taskId) {
+        const status = reply as TaskStatus;
+        if (status.status === "rejected") {
+          return {
+            ...fail(
+              taskId,
+              "REJECTED",
+              status.reason || "Task rejected by provider",
+            ),
+            provider: where,
+          };
+        }
+        const left = timeoutMs - (this.#d.clock.now() - started) * 1000;
+        const pushed = await raceTimeout(waiter, left, signal);
+        if (!pushed) {
+          return {
+            ...fail(taskId, "TIMEOUT", "Task timed out"),
+            provider: where,
+          };
+        }
+        result = pushed;
+      } else {
+        return {
+          ...fail(taskId, "BAD_REPLY", `Provider answered ${reply.type}`),
+          provider: where,
+        };
+      }
+      return this.#finish(result, skill, provider, reply.public_key, started);
+    } finally {
+      cancel();
+    }
+  }
+
+  #finish(
+    result: TaskResult,
+    skill: string,
+    provider: QueryResult,
+    publicKey: string,
+    started: number,
+  ): TaskOutcome {
+    const now = this.#d.clock.now();
+    const completed = result.status === "completed";
+    const price = completed ? sheetPrice(provider.skill_sheet) : 0;
+    if (completed) {
+      this.#d.ledger.apply(
+        publicKey,
+        price,
+        "consumed",
+        this.#policy.initialCredit,
+        now,
+      );
+    }
+    const error = isJsonObject(result.error) ? result.error : {};
+    try {
+      this.#d.tasks.put({
+        taskId: result.task_id,
+        role: "consumer",
+        skillName: skill,
+        peerNodeId: provider.node_id,
+        peerPublicKey: publicKey,
+        status: completed ? "completed" : "failed",
+        errorCode: typeof error.code === "string" ? error.code : null,
+        price,
+        createdAt: started,
+        finishedAt: now,
+        wallMs: (now - started) * 1000,
+      });
+    } catch (e) {
+      this.#log.warn(
+        `Cannot record task ${result.task_id}: ${(e as Error).message}`,
+      );
+    }
+    return {
+      task_id: result.task_id,
+      status: completed ? "completed" : "failed",
+      output_data: isJsonObject(result.output_data) ? result.output_data : {},
+      error,
+      provider: {
+        node_id: provider.node_id,
+        host: provider.host,
+        port: provider.port,
+      },
+    };
+  }
+
+  /** Accepts a pushed TASK_RESULT from the provider we are waiting on; answers an ACK. */
+  onPushedResult(message: TaskResult, senderNodeId: string): Reply {
+    const pending = this.#pending.get(message.task_id);
+    const ok = pending !== undefined && pending.providerNodeId === senderNodeId;
+    if (ok) {
+      this.#pending.delete(message.task_id);
+      pending.resolve(message);
+    } else {
+      this.#log.warn(
+        `Ignoring pushed result for unknown task ${message.task_id} from ${
+          senderNodeId.slice(0, 16)
+        }`,
+      );
+    }
+    return {
+      type: "ACK",
+      fields: {
+        status: ok ? "ok" : "error",
+        error_detail: ok ? null : "Unknown task",
+      },
+      msgId: message.msg_id,
+    };
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+async function raceTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  signal?: AbortSignal,
+): Promise<T | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort = () => {};
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), Math.max(0, ms));
+        onAbort = () => resolve(null);
+        signal?.addEventListener("abort", onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  }
+}

@@ -1,0 +1,63 @@
+/** Interfaces the tasks layer codes against; the node implements them. */
+import type { HostPort, Visibility } from "../config/mod.ts";
+import type { JsonObject, Message, MessageFields } from "../wire/mod.ts";
+
+/** A skill this node can execute. */
+export interface ExecutableSkill {
+  name: string;
+  sheet: JsonObject;
+  visibility: Visibility;
+  /** Node ids allowed to call a whitelist skill. */
+  allowedNodes: readonly string[];
+  /** Answer TASK_STATUS accepted at once and push the result when done. */
+  slow: boolean;
+}
+
+/** How one handler run ended. */
+export type RunOutcome =
+  | { status: "ok"; output: JsonObject }
+  | { status: "timeout" }
+  | { status: "error"; detail: string };
+
+/** What a handler run knows about its caller. */
+export interface RunContext {
+  callerNodeId: string;
+  jobId: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** Runs skills (sandboxed Workers or in-process handlers). */
+export interface SkillExecutor {
+  get(name: string): ExecutableSkill | undefined;
+  run(name: string, input: JsonObject, ctx: RunContext): Promise<RunOutcome>;
+}
+
+/** Sends a signed message to an address and resolves the verified reply (null if none). */
+export type SendMessage = <T extends "TASK_REQUEST" | "TASK_RESULT">(
+  to: HostPort,
+  type: T,
+  fields: MessageFields<T>,
+  options: { timeoutMs: number; signal?: AbortSignal },
+) => Promise<Message | null>;
+
+/** The credit and capacity policy of a provider. */
+export interface TaskPolicy {
+  initialCredit: number;
+  minBalance: number;
+  titForTat: boolean;
+  taskSlots: number;
+  maxQueueDepth: number;
+  /** Seconds; 0 = unlimited. */
+  maxTaskTimeout: number;
+}
+
+/** A task's outcome as `knarr request --json` prints it. */
+export interface TaskOutcome {
+  task_id: string;
+  status: "completed" | "failed";
+  output_data: JsonObject;
+  error: JsonObject;
+  /** The provider that answered, when one did. */
+  provider?: { node_id: string; host: string; port: number };
+}
