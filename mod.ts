@@ -1,17 +1,53 @@
 /**
- * knarr's programmatic API: identities, configuration and storage for agents that build
- * nodes in code.
+ * knarr's programmatic API, for agents that build nodes in code.
  *
  * @example
  * ```ts
- * import { Database, loadOrCreateIdentity } from "./mod.ts";
- * await using db = Database.open("node.db");
- * const identity = await loadOrCreateIdentity(db);
- * console.log(identity.nodeId);
+ * import { KnarrNode } from "./mod.ts";
+ *
+ * await using node = await KnarrNode.create({ storage: "node.db", port: 9000, host: "0.0.0.0" });
+ * await node.start();
+ * await node.join([{ host: "203.0.113.7", port: 9000 }]);
+ * await node.announce({
+ *   name: "upper", version: "1.0.0", description: "Upper-cases text", tags: ["text"],
+ *   inputSchema: { text: "string" }, outputSchema: { text: "string" }, price: 1, maxInputSize: 65536,
+ * });
+ * node.registerHandler("upper", (input) => ({ text: String(input.text).toUpperCase() }));
+ * const providers = await node.query({ tag: "text" });
+ * const result = await node.request("upper", { text: "hi" });
  * ```
  *
  * @module
  */
+export {
+  DEFAULT_POLICY,
+  KnarrNode,
+  MemoryNetwork,
+  TcpTransport,
+} from "./src/node/mod.ts";
+export type {
+  InProcessHandler,
+  KnarrNodeOptions,
+  NodeStats,
+  SkillAccess,
+  SkillRunner,
+  Transport,
+} from "./src/node/mod.ts";
+export { buildSheet, validateSheet } from "./src/discovery/mod.ts";
+export type {
+  DiscoveryOptions,
+  JoinOutcome,
+  QueryOptions,
+  QueryResult,
+  QuerySpec,
+  SheetSource,
+} from "./src/discovery/mod.ts";
+export type {
+  RunOutcome,
+  TaskOutcome,
+  TaskPolicy,
+  TaskRequestOptions,
+} from "./src/tasks/mod.ts";
 export { Identity, nodeIdOf, verifyHex } from "./src/crypto/mod.ts";
 export {
   ConfigError,
@@ -22,14 +58,18 @@ export {
 } from "./src/config/mod.ts";
 export type {
   ConfigOverrides,
+  HostPort,
   KnarrConfig,
   SkillConfig,
   Visibility,
 } from "./src/config/mod.ts";
+export { Database, StoreOpenError } from "./src/store/mod.ts";
 export {
-  Database,
-  DemandRepo,
-  loadOrCreateIdentity,
-  StoreOpenError,
-} from "./src/store/mod.ts";
+  canonicalJson,
+  JsonFloat,
+  parseJson,
+  signMessage,
+  verifyMessage,
+} from "./src/wire/mod.ts";
+export type { JsonObject, JsonValue, Message } from "./src/wire/mod.ts";
 export { main } from "./src/cli/mod.ts";

@@ -105,7 +105,9 @@ Deno.test("Query by name and by tag over the network; private skills never leave
   await using b = await node();
   for (const n of [a, b]) await n.start({ maintenance: false });
   await b.join([a.address]);
-  await a.announce({ ...ECHO, name: "secret", tags: ["hidden"] }, "private");
+  await a.announce({ ...ECHO, name: "secret", tags: ["hidden"] }, {
+    visibility: "private",
+  });
   await a.announce({ ...ECHO, name: "summarize", tags: ["nlp", "text"] });
   // b asks the network (its local copy came by gossip; clear it to force a network query)
   b.discovery.skills.remove("summarize", a.nodeId);

@@ -135,7 +135,11 @@ export const serveCommand: Command = {
       await node.deregister(stale.skillKey);
     }
     for (const skill of config.skills) {
-      await node.announce(buildSheet(skill), skill.visibility);
+      await node.announce(buildSheet(skill), {
+        visibility: skill.visibility,
+        allowedNodes: skill.allowedNodes,
+        slow: skill.slow,
+      });
     }
     ctx.out.print(`Loaded ${config.skills.length} skills from config`);
     if (config.network.bootstrap.length > 0) {

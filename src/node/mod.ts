@@ -5,11 +5,13 @@ export {
   isPrivateAddress,
 } from "./advertise.ts";
 export type { AdvertiseChoice } from "./advertise.ts";
-export { KnarrNode } from "./knarr_node.ts";
+export { DEFAULT_POLICY, KnarrNode } from "./knarr_node.ts";
 export type {
+  InProcessHandler,
   KnarrNodeOptions,
   NodeStats,
-  TaskMessageHandler,
+  SkillAccess,
+  SkillRunner,
 } from "./knarr_node.ts";
 export { MemoryNetwork, TcpTransport } from "./transport.ts";
 export type {
