@@ -1,0 +1,126 @@
+import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
+import { encodeFrame } from "../wire/mod.ts";
+import { dial, NetTimeoutError, TcpServer, withDeadline } from "./mod.ts";
+
+function echoServer(
+  options: Partial<Parameters<typeof TcpServer.listen>[0]> = {},
+): TcpServer {
+  return TcpServer.listen(
+    { hostname: "127.0.0.1", port: 0, ...options },
+    async (conn) => {
+      for await (const body of conn.frames()) await conn.send(body);
+    },
+  );
+}
+
+async function closedWithoutData(port: number): Promise<boolean> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const n = await conn.read(new Uint8Array(16)).catch(() => null);
+    return n === null;
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("TcpServer echoes frames and serializes concurrent sends into whole frames", async () => {
+  await using server = echoServer();
+  const conn = await dial("127.0.0.1", server.port);
+  try {
+    const bodies = Array.from(
+      { length: 50 },
+      (_, i) => new TextEncoder().encode(`message ${i} `.repeat(i + 1)),
+    );
+    await Promise.all(bodies.map((b) => conn.send(b)));
+    for (const body of bodies) assertEquals(await conn.readOne(), body);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("TcpServer closes connections beyond maxConnections and per-address caps at accept", async () => {
+  await using server = echoServer({ maxConnections: 2 });
+  const a = await dial("127.0.0.1", server.port);
+  const b = await dial("127.0.0.1", server.port);
+  try {
+    await a.send(new Uint8Array([1]));
+    await b.send(new Uint8Array([2]));
+    await a.readOne();
+    await b.readOne();
+    assert(await closedWithoutData(server.port));
+    assertEquals(server.stats.refusedTotal, 1);
+  } finally {
+    a.close();
+    b.close();
+  }
+  await using perAddress = echoServer({ maxConnectionsPerAddress: 1 });
+  const c = await dial("127.0.0.1", perAddress.port);
+  try {
+    await c.send(new Uint8Array([3]));
+    await c.readOne();
+    assert(await closedWithoutData(perAddress.port));
+    assertEquals(perAddress.stats.refusedPerAddress, 1);
+  } finally {
+    c.close();
+  }
+});
+
+Deno.test("TcpServer closes idle connections and oversized frames", async () => {
+  await using server = echoServer({ idleTimeoutMs: 100 });
+  assert(await closedWithoutData(server.port)); // sends nothing: idles out
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    const header = new Uint8Array(4);
+    new DataView(header.buffer).setUint32(0, 1_048_577);
+    await conn.write(header);
+    assertEquals(await conn.read(new Uint8Array(8)).catch(() => null), null);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("TcpServer accepts a body of exactly 1 MiB", async () => {
+  await using server = echoServer();
+  const conn = await dial("127.0.0.1", server.port);
+  try {
+    const body = new Uint8Array(1_048_576).fill(7);
+    await conn.send(body);
+    assertEquals((await conn.readOne())?.length, 1_048_576);
+  } finally {
+    conn.close();
+  }
+  assertEquals(encodeFrame(new Uint8Array(3)).length, 7);
+});
+
+Deno.test("TcpServer.listen() names the address and the fix when the port is taken", async () => {
+  await using server = echoServer();
+  let message = "";
+  try {
+    TcpServer.listen(
+      { hostname: "127.0.0.1", port: server.port },
+      () => Promise.resolve(),
+    );
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  assertEquals(
+    message,
+    `Cannot listen on "127.0.0.1:${server.port}": address in use; stop the other process or choose another port`,
+  );
+});
+
+Deno.test("withDeadline() rejects with NetTimeoutError and closes the connection", async () => {
+  await using server = TcpServer.listen(
+    { hostname: "127.0.0.1", port: 0 },
+    async (conn) => {
+      for await (const _ of conn.frames()) { /* never answers */ }
+    },
+  );
+  const conn = await dial("127.0.0.1", server.port);
+  await conn.send(new Uint8Array([1]));
+  await assertRejects(
+    () => withDeadline(conn.readOne(), 50, conn, "Request"),
+    NetTimeoutError,
+  );
+  assert(conn.closed);
+});
