@@ -72,4 +72,26 @@ export {
   verifyMessage,
 } from "./src/wire/mod.ts";
 export type { JsonObject, JsonValue, Message } from "./src/wire/mod.ts";
+export {
+  ConnectionClosedError,
+  decodePacket,
+  encodePacket,
+  EndpointCache,
+  KeepClient,
+  relayOptionsFromConfig,
+  RelayServer,
+  signPacket,
+  verifyPacket,
+} from "./src/relay/mod.ts";
+export type {
+  CachedEndpoint,
+  EndpointCacheOptions,
+  EndpointInfo,
+  KeepClientCreateOptions,
+  KeepClientOptions,
+  Packet,
+  PacketInit,
+  RelayServerOptions,
+  SendOptions,
+} from "./src/relay/mod.ts";
 export { main } from "./src/cli/mod.ts";

@@ -1,8 +1,17 @@
 /** `knarr relay`: run the keep relay router. */
+import { defaultConfig, formatHostPort, loadConfig } from "../config/mod.ts";
+import {
+  loadOrCreateKeyFile as loadRelayKey,
+  relayOptionsFromConfig,
+  RelayServer,
+} from "../relay/mod.ts";
+import type { RelayServerOptions } from "../relay/mod.ts";
+import { Logger } from "../util/mod.ts";
+import { intFlag, stringFlag } from "./command.ts";
 import type { Command } from "./command.ts";
-import { LOG_LEVEL_FLAG } from "./flags.ts";
+import { LOG_LEVEL_FLAG, logLevelFlag } from "./flags.ts";
 
-/** The relay subcommand (capability arrives with the relay issue). */
+/** The relay subcommand. */
 export const relayCommand: Command = {
   name: "relay",
   summary:
@@ -29,10 +38,49 @@ export const relayCommand: Command = {
     },
     "log-level": LOG_LEVEL_FLAG,
   },
-  run(ctx) {
-    ctx.out.error(
-      "error: `knarr relay` is not available yet in this version of knarr",
+  async run(ctx) {
+    const level = logLevelFlag(ctx);
+    const host = stringFlag(ctx, "host");
+    const port = intFlag(ctx, "port", 0, 65535);
+    const configPath = stringFlag(ctx, "config");
+    const section = configPath === undefined
+      ? defaultConfig(Deno.cwd()).relay
+      : (await loadConfig(configPath)).relay;
+    const options: RelayServerOptions = relayOptionsFromConfig(section);
+    if (host !== undefined) options.host = host;
+    if (port !== undefined) options.port = port;
+
+    let relay: RelayServer;
+    try {
+      relay = await RelayServer.start({
+        logger: new Logger({ level, name: "relay" }),
+        ...(section.keyFile
+          ? { identity: await loadRelayKey(section.keyFile) }
+          : {}),
+      }, options);
+    } catch (error) {
+      if ((error as Error).cause instanceof Deno.errors.AddrInUse) {
+        throw new Error(`${(error as Error).message}; pick another --port`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    await using _relay = relay;
+    ctx.out.print(
+      `Relay listening: ${
+        formatHostPort({ host: relay.host, port: relay.port })
+      }`,
     );
-    return Promise.resolve(1);
+    ctx.out.print(`Relay key: ${relay.publicKey}`);
+    await untilAborted(ctx.signal);
+    return 0;
   },
 };
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) =>
+    signal.addEventListener("abort", () => resolve(), { once: true })
+  );
+}

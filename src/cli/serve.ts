@@ -4,6 +4,11 @@ import { defaultConfig, formatHostPort, loadConfig } from "../config/mod.ts";
 import type { ConfigOverrides, KnarrConfig } from "../config/mod.ts";
 import { buildSheet } from "../discovery/mod.ts";
 import { KnarrNode } from "../node/mod.ts";
+import {
+  loadOrCreateKeyFile,
+  relayOptionsFromConfig,
+  RelayServer,
+} from "../relay/mod.ts";
 import { Logger } from "../util/mod.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { intFlag, secondsFlag, stringFlag, UsageError } from "./command.ts";
@@ -126,6 +131,16 @@ export const serveCommand: Command = {
           "set --advertise-host to a public address if they should",
       );
     }
+    await using relay = config.relay.enabled
+      ? await startRelay(config, logger)
+      : null;
+    if (relay) {
+      ctx.out.print(
+        `Relay listening: ${
+          formatHostPort({ host: relay.host, port: relay.port })
+        }`,
+      );
+    }
     const configured = new Set(config.skills.map((s) => s.name));
     for (
       const stale of node.discovery.skills.own().filter((e) =>
@@ -167,6 +182,18 @@ export const serveCommand: Command = {
     return 0;
   },
 };
+
+async function startRelay(
+  config: KnarrConfig,
+  logger: Logger,
+): Promise<RelayServer> {
+  return await RelayServer.start({
+    logger: logger.child("relay"),
+    ...(config.relay.keyFile
+      ? { identity: await loadOrCreateKeyFile(config.relay.keyFile) }
+      : {}),
+  }, relayOptionsFromConfig(config.relay));
+}
 
 function abortion(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();

@@ -75,6 +75,9 @@ const RELAY_KEYS = [
   "idle_timeout",
   "write_timeout",
   "bind_identities",
+  "sign_replies",
+  "key_file",
+  "max_queue_bytes",
 ] as const;
 
 /** Default bridge timeout in seconds when `--bridge` is given without `--bridge-timeout`. */
@@ -270,7 +273,7 @@ function buildConfig(
       ),
       titForTat: policy.bool("tit_for_tat", DEFAULTS.policy.titForTat),
     },
-    relay: readRelay(file, doc.relay),
+    relay: readRelay(file, dir, doc.relay),
   };
 }
 
@@ -278,7 +281,7 @@ function resolveStorage(dir: string, storage: string): string {
   return storage === ":memory:" ? storage : resolve(dir, storage);
 }
 
-function readRelay(file: string, table: unknown): RelaySection {
+function readRelay(file: string, dir: string, table: unknown): RelaySection {
   const r = new TableReader(file, "relay", table, RELAY_KEYS);
   const d = DEFAULTS.relay;
   return {
@@ -305,6 +308,16 @@ function readRelay(file: string, table: unknown): RelaySection {
     idleTimeout: r.number("idle_timeout", d.idleTimeout, 0.01, 86_400),
     writeTimeout: r.number("write_timeout", d.writeTimeout, 0.01, 86_400),
     bindIdentities: r.bool("bind_identities", d.bindIdentities),
+    signReplies: r.bool("sign_replies", d.signReplies),
+    keyFile: r.raw("key_file") === undefined
+      ? null
+      : resolve(dir, r.string("key_file", "", { min: 1 })),
+    maxQueueBytes: r.int(
+      "max_queue_bytes",
+      d.maxQueueBytes,
+      1024,
+      1_073_741_824,
+    ),
   };
 }
 

@@ -52,7 +52,7 @@ Deno.test("parseConfig() fills every default of the reference", () => {
     minBalance: -10.0,
     titForTat: false,
   });
-  assertEquals(c.relay, { ...DEFAULTS.relay });
+  assertEquals(c.relay, { ...DEFAULTS.relay, keyFile: null });
   assertEquals(c.skills, [{
     name: "echo",
     handlerPath: join(dir, "skills", "echo.ts"),

@@ -97,6 +97,12 @@ export interface RelaySection {
   writeTimeout: number;
   /** Pin each identity to the first public key that registers it. */
   bindIdentities: boolean;
+  /** Sign server replies and heartbeats with the relay's key (off = the original's exact unsigned frames). */
+  signReplies: boolean;
+  /** Absolute path of the relay's key file (kept across restarts), or null for a new key per start. */
+  keyFile: string | null;
+  /** Bytes queued for one receiver before it is disconnected as too slow. */
+  maxQueueBytes: number;
 }
 
 /** The whole validated configuration. */
@@ -150,5 +156,7 @@ export const DEFAULTS = {
     idleTimeout: 30,
     writeTimeout: 10,
     bindIdentities: false,
+    signReplies: true,
+    maxQueueBytes: 8_388_608,
   },
 } as const;

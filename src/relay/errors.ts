@@ -1,0 +1,9 @@
+/** Errors of the relay layer that callers branch on. */
+
+/** The connection to the relay closed before the awaited reply arrived. */
+export class ConnectionClosedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConnectionClosedError";
+  }
+}
