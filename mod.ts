@@ -94,4 +94,7 @@ export type {
   RelayServerOptions,
   SendOptions,
 } from "./src/relay/mod.ts";
+export { AssetStore, SkillSandbox } from "./src/skills/mod.ts";
+export type { SkillHandler, SkillSpec, TaskContext } from "./src/skills/mod.ts";
+export { ConfiguredSkills } from "./src/node/mod.ts";
 export { main } from "./src/cli/mod.ts";

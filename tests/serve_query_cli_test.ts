@@ -243,3 +243,197 @@ Deno.test("knarr serve joins its bootstrap and a query through either node finds
     assertEquals((await nodeA.stop()).code, 0);
   }
 });
+
+Deno.test("The seed walkthrough: init, serve, query and request the echo skill from other processes", async () => {
+  const dir = await project();
+  const node = await serve(dir);
+  try {
+    const bootstrap = `localhost:${node.port}`;
+    const q = await knarr([
+      "query",
+      "--bootstrap",
+      bootstrap,
+      "--name",
+      "echo",
+    ]);
+    assertEquals(q.code, 0);
+    assertMatch(
+      q.stdout,
+      /^echo {3}[0-9a-f]{16}\.\.\. {2}127\.0\.0\.1:\d+ {2}Echoes input text back$/m,
+    );
+    const r = await knarr([
+      "request",
+      "--skill",
+      "echo",
+      "--input",
+      '{"text": "hello"}',
+      "--bootstrap",
+      bootstrap,
+    ]);
+    assertEquals([r.code, r.stdout, r.stderr], [
+      0,
+      "Status: completed\nOutput:\n  text: hello\n",
+      "",
+    ]);
+    const j = await knarr([
+      "request",
+      "--skill",
+      "echo",
+      "--input",
+      '{"text": "hi"}',
+      "--bootstrap",
+      bootstrap,
+      "--json",
+    ]);
+    const result = JSON.parse(j.stdout);
+    assertEquals([result.status, result.output_data, result.error], [
+      "completed",
+      { text: "hi" },
+      {},
+    ]);
+    const missing = await knarr([
+      "request",
+      "--skill",
+      "echo",
+      "--input",
+      '{"other": 1}',
+      "--bootstrap",
+      bootstrap,
+    ]);
+    assertEquals(missing.code, 1);
+    assertEquals(
+      missing.stdout,
+      "Status: failed\nError: INVALID_INPUT — Missing required fields: text\n",
+    );
+    const none = await knarr([
+      "request",
+      "--skill",
+      "nope",
+      "--input",
+      "{}",
+      "--bootstrap",
+      bootstrap,
+    ]);
+    assertEquals([none.code, none.stdout], [
+      1,
+      "Status: failed\nError: NO_PROVIDER — No provider found for skill 'nope'\n",
+    ]);
+    const bad = await knarr([
+      "request",
+      "--skill",
+      "echo",
+      "--input",
+      '"text"',
+      "--bootstrap",
+      bootstrap,
+    ]);
+    assertEquals(bad.code, 2);
+    assertMatch(bad.stderr, /^error: Invalid --input: must be a JSON object\n/);
+    const info = await knarr(["info", "--reputation"], { cwd: dir });
+    assertMatch(
+      info.stdout,
+      /^Ledger: 2 accounts, 2 tasks provided, 0 tasks consumed, net balance 4\.0$/m,
+    );
+    assertMatch(info.stdout, /^Counterparties: 2 unique peers$/m);
+  } finally {
+    assertEquals((await node.stop()).code, 0);
+  }
+});
+
+Deno.test("knarr serve hot-reloads knarr.toml and skill files", async () => {
+  const dir = await project();
+  const node = await serve(dir);
+  try {
+    const bootstrap = `127.0.0.1:${node.port}`;
+    Deno.writeTextFileSync(
+      join(dir, "skills", "upper.ts"),
+      "export function handle(input: Record<string, unknown>) { return { text: String(input.text).toUpperCase() }; }\n",
+    );
+    const toml = join(dir, "knarr.toml");
+    Deno.writeTextFileSync(
+      toml,
+      Deno.readTextFileSync(toml) +
+        '\n[skills.upper]\nhandler = "skills/upper.ts"\ndescription = "Upper-cases text"\ntags = ["text"]\n',
+    );
+    const found = await poll(async () => {
+      const r = await knarr([
+        "request",
+        "--skill",
+        "upper",
+        "--input",
+        '{"text": "abc"}',
+        "--bootstrap",
+        bootstrap,
+      ]);
+      return r.stdout === "Status: completed\nOutput:\n  text: ABC\n";
+    });
+    assert(found, "the new skill was not served");
+    // Editing the handler file swaps the code; a broken edit keeps the previous version.
+    Deno.writeTextFileSync(
+      join(dir, "skills", "upper.ts"),
+      "export function handle(input: Record<string, unknown>) { return { text: `v2 ${input.text}` }; }\n",
+    );
+    assert(
+      await poll(async () => {
+        const r = await knarr([
+          "request",
+          "--skill",
+          "upper",
+          "--input",
+          '{"text": "abc"}',
+          "--bootstrap",
+          bootstrap,
+        ]);
+        return r.stdout.includes("text: v2 abc");
+      }),
+      "the edited skill was not reloaded",
+    );
+    Deno.writeTextFileSync(
+      join(dir, "skills", "upper.ts"),
+      "export function handle( {\n",
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    const still = await knarr([
+      "request",
+      "--skill",
+      "upper",
+      "--input",
+      '{"text": "x"}',
+      "--bootstrap",
+      bootstrap,
+    ]);
+    assertEquals(still.stdout, "Status: completed\nOutput:\n  text: v2 x\n");
+    // Removing the section deregisters the skill.
+    Deno.writeTextFileSync(
+      toml,
+      Deno.readTextFileSync(toml).replace(/\n\[skills\.upper\][\s\S]*$/, "\n"),
+    );
+    assert(
+      await poll(async () => {
+        const r = await knarr([
+          "query",
+          "--bootstrap",
+          bootstrap,
+          "--name",
+          "upper",
+        ]);
+        return r.stdout === "No skills found.\n";
+      }),
+      "the removed skill is still announced",
+    );
+  } finally {
+    assertEquals((await node.stop()).code, 0);
+  }
+});
+
+async function poll(
+  check: () => Promise<boolean>,
+  ms = 15_000,
+): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}

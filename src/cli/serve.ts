@@ -2,8 +2,7 @@
 import { existsSync } from "node:fs";
 import { defaultConfig, formatHostPort, loadConfig } from "../config/mod.ts";
 import type { ConfigOverrides, KnarrConfig } from "../config/mod.ts";
-import { buildSheet } from "../discovery/mod.ts";
-import { KnarrNode } from "../node/mod.ts";
+import { ConfiguredSkills, KnarrNode, watchFile } from "../node/mod.ts";
 import {
   loadOrCreateKeyFile,
   relayOptionsFromConfig,
@@ -115,8 +114,13 @@ export const serveCommand: Command = {
     const level = logLevelFlag(ctx);
     const config = await serveConfig(ctx);
     const logger = new Logger({ level });
-    await using node = await KnarrNode.fromConfig(config, { logger });
-    const listening = await node.start();
+    await using skills = new ConfiguredSkills(config, logger);
+    await using node = await KnarrNode.fromConfig(config, {
+      logger,
+      runner: skills.runner(),
+      resolveAssets: (input) => skills.resolveAssets(input),
+    });
+    await node.start();
     const advertise = node.advertise!;
     ctx.out.print(`Node ID: ${node.nodeId}`);
     ctx.out.print(`Listening: ${config.node.host}:${node.listening!.port}`);
@@ -141,6 +145,8 @@ export const serveCommand: Command = {
         }`,
       );
     }
+
+    // Own skills stored by an earlier run but no longer configured are withdrawn.
     const configured = new Set(config.skills.map((s) => s.name));
     for (
       const stale of node.discovery.skills.own().filter((e) =>
@@ -149,14 +155,12 @@ export const serveCommand: Command = {
     ) {
       await node.deregister(stale.skillKey);
     }
-    for (const skill of config.skills) {
-      await node.announce(buildSheet(skill), {
-        visibility: skill.visibility,
-        allowedNodes: skill.allowedNodes,
-        slow: skill.slow,
-      });
+    const applied = await skills.apply(node, config.skills);
+    for (const f of applied.failed) {
+      ctx.out.error(`error: Skill "${f.name}" is not served: ${f.error}`);
     }
-    ctx.out.print(`Loaded ${config.skills.length} skills from config`);
+    ctx.out.print(`Loaded ${applied.loaded.length} skills from config`);
+
     if (config.network.bootstrap.length > 0) {
       const outcome = await node.join(config.network.bootstrap, {
         signal: ctx.signal,
@@ -175,8 +179,37 @@ export const serveCommand: Command = {
         );
       }
     }
-    void listening;
+
+    const background: Promise<void>[] = [];
+    if (config.file) {
+      background.push(watchFile(config.file, async () => {
+        let next: KnarrConfig;
+        try {
+          next = await serveConfig(ctx);
+        } catch (error) {
+          logger.error(
+            `Not reloading ${config.file}: ${(error as Error).message}`,
+          );
+          return;
+        }
+        const result = await skills.apply(node, next.skills);
+        logger.info(
+          `Reloaded ${config.file}: ${result.loaded.length} skills loaded, ${result.removed.length} removed, ` +
+            `${result.failed.length} failed`,
+        );
+      }, { signal: ctx.signal }));
+    }
+    background.push((async () => {
+      for await (const event of skills.events({ signal: ctx.signal })) {
+        if (event.type === "reloaded") {
+          logger.info(`Reloaded skill "${event.name}"`);
+        } else {logger.error(
+            `Skill "${event.name}" failed to reload (keeping the previous version): ${event.error.message}`,
+          );}
+      }
+    })());
     await abortion(ctx.signal);
+    await Promise.allSettled(background);
     logger.info("Shutting down: withdrawing skills");
     await node.withdraw();
     return 0;

@@ -87,6 +87,8 @@ export interface KnarrNodeOptions {
   policy?: Partial<TaskPolicy>;
   /** Runs configured skill files (the Worker sandbox); in-process handlers need none. */
   runner?: SkillRunner;
+  /** Rewrites `knarr-asset://` input references before a handler runs. */
+  resolveAssets?: (input: JsonObject) => Promise<JsonObject>;
 }
 
 /** Runs skills that are not in-process handlers (the Worker sandbox implements it). */
@@ -221,6 +223,9 @@ export class KnarrNode {
       tasks: this.tasks,
       clock,
       send,
+      ...(options.resolveAssets
+        ? { resolveAssets: options.resolveAssets }
+        : {}),
       logger: this.#log.child("tasks"),
     }, policy);
     this.consumer = new TaskConsumer({
@@ -265,7 +270,7 @@ export class KnarrNode {
   static fromConfig(
     config: KnarrConfig,
     options: Omit<KnarrNodeOptions, "storage" | "host" | "port"> = {},
-  ) {
+  ): Promise<KnarrNode> {
     return KnarrNode.create({
       storage: config.node.storage,
       host: config.node.host,
@@ -275,6 +280,15 @@ export class KnarrNode {
       sidecarPort: 0,
       ...options,
       discovery: { fanout: config.network.gossipFanout, ...options.discovery },
+      policy: {
+        initialCredit: config.policy.initialCredit,
+        minBalance: config.policy.minBalance,
+        titForTat: config.policy.titForTat,
+        taskSlots: config.node.taskSlots,
+        maxQueueDepth: config.node.maxQueueDepth,
+        maxTaskTimeout: config.node.maxTaskTimeout,
+        ...options.policy,
+      },
     });
   }
 

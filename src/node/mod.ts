@@ -20,3 +20,6 @@ export type {
   Listening,
   Transport,
 } from "./transport.ts";
+export { ConfiguredSkills } from "./configured_skills.ts";
+export type { ApplyOutcome } from "./configured_skills.ts";
+export { watchFile } from "./file_watch.ts";

@@ -6,6 +6,8 @@ Deno.test("relayOptionsFromConfig() carries every [relay] key, seconds as millis
   assertEquals(
     relayOptionsFromConfig({
       ...DEFAULTS.relay,
+      keyFile: null,
+      signReplies: false,
       heartbeatInterval: 0.5,
       bindIdentities: true,
     }),
@@ -22,6 +24,8 @@ Deno.test("relayOptionsFromConfig() carries every [relay] key, seconds as millis
       idleTimeoutMs: 30_000,
       writeTimeoutMs: 10_000,
       bindIdentities: true,
+      signReplies: false,
+      maxQueueBytes: 8_388_608,
     },
   );
 });

@@ -281,7 +281,7 @@ export class TaskProvider {
       this.#log.warn(
         `Skill "${skill.name}" failed for task ${request.task_id}: ${
           outcome.status === "error"
-            ? outcome.detail
+            ? outcome.detail.split("\n")[0]
             : "output is not a JSON object"
         }`,
       );

@@ -1,0 +1,151 @@
+/** The skills of a knarr.toml: loaded into the Worker sandbox, announced, hot-reloaded. */
+import type { KnarrConfig, SkillConfig } from "../config/mod.ts";
+import { buildSheet } from "../discovery/mod.ts";
+import {
+  AssetStore,
+  resolveAssetRefs,
+  SkillSandbox,
+  skillSpecOf,
+  SkillWatcher,
+} from "../skills/mod.ts";
+import type { SkillReloadEvent } from "../skills/mod.ts";
+import { type Logger, SILENT_LOGGER } from "../util/mod.ts";
+import type { JsonObject } from "../wire/mod.ts";
+import type { KnarrNode, SkillRunner } from "./knarr_node.ts";
+
+/** What applying a skill list did. */
+export interface ApplyOutcome {
+  loaded: string[];
+  unchanged: string[];
+  failed: { name: string; error: string }[];
+  removed: string[];
+}
+
+/** Owns the sandbox, the asset store and the file watcher of a served configuration. */
+export class ConfiguredSkills {
+  readonly sandbox: SkillSandbox;
+  readonly assets: AssetStore;
+  #watcher: SkillWatcher;
+  #log: Logger;
+  #current = new Map<string, string>();
+  #configs = new Map<string, SkillConfig>();
+
+  constructor(config: KnarrConfig, logger: Logger = SILENT_LOGGER) {
+    this.#log = logger;
+    this.assets = new AssetStore(config.sidecar.assetDir, {
+      maxBytes: config.node.maxAssetSize,
+    });
+    this.sandbox = new SkillSandbox(
+      {
+        logger: logger.child("skills"),
+        assets: this.assets,
+        clock: { now: () => performance.now() },
+      },
+      {
+        protectedPaths: config.node.storage === ":memory:"
+          ? []
+          : [config.node.storage],
+        maxConcurrency: config.node.taskSlots,
+      },
+    );
+    this.#watcher = new SkillWatcher({
+      loader: this.sandbox,
+      logger: logger.child("skills"),
+    });
+  }
+
+  /** The runner the node calls for skills that are not in-process handlers. */
+  runner(): SkillRunner {
+    return {
+      has: (name) =>
+        this.#configs.has(name) && this.sandbox.names().includes(name),
+      run: (name, input, ctx) =>
+        this.sandbox.run(name, input, {
+          callerNodeId: ctx.callerNodeId,
+          jobId: ctx.jobId,
+          timeoutMs: ctx.timeoutMs,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        }),
+    };
+  }
+
+  /** Rewrites top-level `knarr-asset://<hash>` strings to local paths of stored assets. */
+  resolveAssets(input: JsonObject): Promise<JsonObject> {
+    return resolveAssetRefs(input, this.assets);
+  }
+
+  /**
+   * Brings the node to `skills`: loads new and changed skills into the sandbox and
+   * announces them (a skill that fails to load keeps its previous version), deregisters
+   * and unloads removed ones, and watches the handler files.
+   */
+  async apply(
+    node: KnarrNode,
+    skills: readonly SkillConfig[],
+  ): Promise<ApplyOutcome> {
+    const outcome: ApplyOutcome = {
+      loaded: [],
+      unchanged: [],
+      failed: [],
+      removed: [],
+    };
+    const wanted = new Set(skills.map((s) => s.name));
+    for (const name of [...this.#configs.keys()]) {
+      if (wanted.has(name)) continue;
+      await node.deregister(name);
+      await this.sandbox.unload(name);
+      this.#configs.delete(name);
+      this.#current.delete(name);
+      outcome.removed.push(name);
+    }
+    for (const skill of skills) {
+      const key = JSON.stringify(skill);
+      if (this.#current.get(skill.name) === key) {
+        outcome.unchanged.push(skill.name);
+        continue;
+      }
+      try {
+        const sheet = buildSheet(skill);
+        await this.sandbox.load(skillSpecOf(skill));
+        this.#configs.set(skill.name, skill);
+        this.#current.set(skill.name, key);
+        await node.announce(sheet, {
+          visibility: skill.visibility,
+          allowedNodes: skill.allowedNodes,
+          slow: skill.slow,
+        });
+        outcome.loaded.push(skill.name);
+      } catch (error) {
+        const message = (error as Error).message;
+        this.#log.error(
+          `Skill "${skill.name}" failed to load${
+            this.#configs.has(skill.name)
+              ? " (keeping the previous version)"
+              : ""
+          }: ${message}`,
+        );
+        outcome.failed.push({ name: skill.name, error: message });
+      }
+    }
+    this.#watcher.watch([...this.#configs.values()].map((s) => skillSpecOf(s)));
+    return outcome;
+  }
+
+  /** Handler-file reload events (see {@linkcode SkillWatcher.events}). */
+  events(
+    options: { signal?: AbortSignal } = {},
+  ): AsyncGenerator<SkillReloadEvent> {
+    return this.#watcher.events(options);
+  }
+
+  /** Stops watching and terminates every Worker; idempotent. */
+  async close(): Promise<void> {
+    await this.#watcher.close();
+    await this.sandbox.close();
+  }
+
+  /** Same as {@linkcode close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,394 @@
+/** The Workers of one loaded skill: warm reuse, a concurrency bound, deadlines, replacement. */
+import type { Logger } from "../util/mod.ts";
+import type { RunnerRequest } from "./_protocol.ts";
+import { parseJsonObject } from "./_json_check.ts";
+import {
+  type CallResult,
+  SandboxWorker,
+  type SandboxWorkerInit,
+} from "./_sandbox_worker.ts";
+import type { Clock, RunOutcome, SkillStats } from "./types.ts";
+
+/** What a running handler's context requests are answered with. */
+export interface RunScope {
+  callerNodeId: string;
+  jobId: string;
+  depth: number;
+  /** Aborted when the run ends. */
+  signal: AbortSignal;
+}
+
+/** Settings and collaborators shared by every pool of a sandbox. */
+export interface PoolEnv {
+  logger: Logger;
+  clock: Clock;
+  warmWorkers: number;
+  idleTimeoutMs: number;
+  maxStuckWorkers: number;
+  abortGraceMs: number;
+  maxOutputBytes: number;
+  onRequest: (
+    request: RunnerRequest,
+    scope: RunScope,
+  ) => Promise<string | null>;
+}
+
+/** One run, as the pool sees it. */
+export interface PoolRun {
+  callerNodeId: string;
+  jobId: string;
+  timeoutMs: number;
+  depth: number;
+  signal?: AbortSignal;
+}
+
+interface Waiter {
+  resolve: (worker: SandboxWorker) => void;
+  reject: (error: unknown) => void;
+}
+
+const TIMED_OUT = Symbol("timed out");
+
+/** The Workers of one skill version. */
+export class SkillPool {
+  readonly name: string;
+  readonly timeoutMs: number;
+  readonly maxConcurrency: number;
+  #init: SandboxWorkerInit;
+  #env: PoolEnv;
+  #idle: SandboxWorker[] = [];
+  #idleTimers = new Map<SandboxWorker, ReturnType<typeof setTimeout>>();
+  #busy = new Set<SandboxWorker>();
+  #starting = 0;
+  #waiters: Waiter[] = [];
+  #background = new Set<Promise<unknown>>();
+  #stuck = 0;
+  #disabled: string | null = null;
+  #draining = false;
+  #closed = false;
+  #drained: (() => void) | null = null;
+
+  private constructor(
+    name: string,
+    init: SandboxWorkerInit,
+    env: PoolEnv,
+    limits: { timeoutMs: number; maxConcurrency: number },
+  ) {
+    this.name = name;
+    this.#init = init;
+    this.#env = env;
+    this.timeoutMs = limits.timeoutMs;
+    this.maxConcurrency = limits.maxConcurrency;
+  }
+
+  /** Loads the skill in a first Worker, which stays warm; throws `SkillLoadError`. */
+  static async create(
+    name: string,
+    init: SandboxWorkerInit,
+    env: PoolEnv,
+    limits: { timeoutMs: number; maxConcurrency: number },
+    options: { signal?: AbortSignal } = {},
+  ): Promise<SkillPool> {
+    const pool = new SkillPool(name, init, env, limits);
+    const worker = await SandboxWorker.start(init, options);
+    pool.#release(worker);
+    return pool;
+  }
+
+  /** Counts for diagnostics and tests. */
+  stats(): SkillStats {
+    return {
+      idle: this.#idle.length,
+      busy: this.#busy.size,
+      starting: this.#starting,
+      queued: this.#waiters.length,
+      stuck: this.#stuck,
+      disabled: this.#disabled !== null,
+    };
+  }
+
+  /** Runs the handler on `input` (JSON text); rejects only when `run.signal` aborts. */
+  async run(input: string, run: PoolRun): Promise<RunOutcome> {
+    run.signal?.throwIfAborted();
+    if (this.#disabled !== null) {
+      return { status: "error", detail: this.#disabled };
+    }
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(TIMED_OUT), run.timeoutMs);
+    const onCancel = () => stop.abort(run.signal?.reason);
+    run.signal?.addEventListener("abort", onCancel, { once: true });
+    const scope = new AbortController();
+    const started = this.#env.clock.now();
+    try {
+      let worker: SandboxWorker;
+      try {
+        worker = await this.#acquire(stop.signal);
+      } catch (error) {
+        if (stop.signal.aborted) return this.#stopped(stop.signal.reason);
+        return { status: "error", detail: (error as Error).message };
+      }
+      const stopped = whenAborted(stop.signal);
+      const result = await Promise.race([
+        worker.call(input, run, (request) =>
+          this.#env.onRequest(request, {
+            callerNodeId: run.callerNodeId,
+            jobId: run.jobId,
+            depth: run.depth,
+            signal: scope.signal,
+          })),
+        stopped.promise,
+      ]);
+      stopped.dispose();
+      if (result === null) {
+        this.#abandon(worker);
+        return this.#stopped(stop.signal.reason);
+      }
+      this.#busy.delete(worker);
+      return this.#finish(worker, result);
+    } finally {
+      clearTimeout(timer);
+      run.signal?.removeEventListener("abort", onCancel);
+      scope.abort();
+      if (this.#env.logger.enabled("debug")) {
+        this.#env.logger.debug(
+          `Skill "${this.name}" run for task ${run.jobId} took ${
+            Math.round(this.#env.clock.now() - started)
+          } ms`,
+        );
+      }
+    }
+  }
+
+  /** Stops taking runs; resolves once runs in progress have ended, then closes. */
+  async drain(): Promise<void> {
+    if (this.#closed) return;
+    this.#draining = true;
+    for (const worker of this.#idle.splice(0)) this.#discard(worker);
+    if (this.#busy.size > 0 || this.#starting > 0 || this.#waiters.length > 0) {
+      await new Promise<void>((resolve) => this.#drained = resolve);
+    }
+    await this.close();
+  }
+
+  /** Terminates every Worker now; runs in progress end with an error. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#draining = true;
+    for (const waiter of this.#waiters.splice(0)) {
+      waiter.reject(new Error(`Skill "${this.name}" was unloaded`));
+    }
+    for (const worker of [...this.#idle, ...this.#busy]) {
+      this.#discard(worker, `Skill "${this.name}" was unloaded`);
+    }
+    this.#idle = [];
+    this.#busy.clear();
+    while (this.#background.size > 0) {
+      await Promise.allSettled([...this.#background]);
+    }
+  }
+
+  #finish(worker: SandboxWorker, result: CallResult): RunOutcome {
+    if (result.type === "error") {
+      if (worker.dead) this.#discard(worker);
+      else this.#release(worker);
+      return { status: "error", detail: result.detail };
+    }
+    try {
+      const output = parseJsonObject(
+        result.json,
+        this.#env.maxOutputBytes,
+        `output of skill "${this.name}"`,
+      );
+      this.#release(worker);
+      return { status: "ok", output };
+    } catch (error) {
+      // The runner checks outputs itself; one that gets here has been tampered with.
+      this.#discard(worker, "Worker sent an invalid output");
+      return { status: "error", detail: (error as Error).message };
+    }
+  }
+
+  #stopped(reason: unknown): RunOutcome {
+    if (reason === TIMED_OUT) return { status: "timeout" };
+    throw reason;
+  }
+
+  async #acquire(signal: AbortSignal): Promise<SandboxWorker> {
+    if (this.#closed) throw new Error(`Skill "${this.name}" was unloaded`);
+    let worker: SandboxWorker | undefined;
+    while ((worker = this.#idle.pop()) !== undefined) {
+      clearTimeout(this.#idleTimers.get(worker));
+      this.#idleTimers.delete(worker);
+      if (!worker.dead) {
+        this.#busy.add(worker);
+        return worker;
+      }
+      this.#discard(worker);
+    }
+    if (this.#total() < this.maxConcurrency) {
+      // The Worker joins the pool even when this run stops waiting for it.
+      const starting = this.#spawn();
+      const stopped = whenAborted(signal);
+      const first = await Promise.race([starting, stopped.promise]);
+      stopped.dispose();
+      if (first !== null) {
+        this.#busy.add(first);
+        return first;
+      }
+      this.#track(starting.then(
+        (w) => this.#release(w),
+        (error) => this.#env.logger.warn((error as Error).message),
+      ));
+      throw signal.reason;
+    }
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve: (w) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(w);
+        },
+        reject: (error) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      };
+      const onAbort = () => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        reject(signal.reason);
+        this.#checkDrained();
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  async #spawn(): Promise<SandboxWorker> {
+    this.#starting++;
+    try {
+      return await SandboxWorker.start(this.#init);
+    } finally {
+      this.#starting--;
+    }
+  }
+
+  /** Starts a Worker in the background for waiters or to keep one warm. */
+  #refill(): void {
+    if (this.#closed || this.#disabled !== null) return;
+    const forWaiters = Math.min(
+      this.#waiters.length - this.#starting,
+      this.maxConcurrency - this.#total(),
+    );
+    const forWarm = this.#draining ? 0 : this.#env.warmWorkers - this.#total();
+    const wanted = Math.max(forWaiters, forWarm);
+    for (let i = 0; i < wanted; i++) {
+      this.#track(
+        this.#spawn().then(
+          (worker) => this.#release(worker),
+          (error) => {
+            this.#env.logger.warn((error as Error).message);
+            if (this.#total() === 0) {
+              for (const waiter of this.#waiters.splice(0)) {
+                waiter.reject(error);
+              }
+            }
+          },
+        ),
+      );
+    }
+  }
+
+  #release(worker: SandboxWorker): void {
+    this.#busy.delete(worker);
+    if (worker.dead || this.#closed) return this.#discard(worker);
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) {
+      this.#busy.add(worker);
+      return waiter.resolve(worker);
+    }
+    if (this.#draining) return this.#discard(worker);
+    this.#idle.push(worker);
+    if (this.#idle.length > this.#env.warmWorkers) {
+      this.#idleTimers.set(
+        worker,
+        setTimeout(() => {
+          this.#idleTimers.delete(worker);
+          const index = this.#idle.indexOf(worker);
+          if (index >= 0) {
+            this.#idle.splice(index, 1);
+            this.#discard(worker);
+          }
+        }, this.#env.idleTimeoutMs),
+      );
+    }
+  }
+
+  #discard(worker: SandboxWorker, detail?: string): void {
+    clearTimeout(this.#idleTimers.get(worker));
+    this.#idleTimers.delete(worker);
+    this.#busy.delete(worker);
+    worker.terminate(detail);
+    this.#track(worker.drained());
+    this.#refill();
+    this.#checkDrained();
+  }
+
+  /** A timed-out or cancelled call: abort it, then terminate its Worker. */
+  #abandon(worker: SandboxWorker): void {
+    this.#busy.delete(worker);
+    this.#track((async () => {
+      const answered = await worker.abort(this.#env.abortGraceMs);
+      this.#discard(worker, "Worker terminated after its deadline");
+      if (answered) return;
+      this.#stuck++;
+      this.#env.logger.warn(
+        `Skill "${this.name}" stayed busy after its deadline: its Worker was terminated, but Deno cannot interrupt synchronous code, so its thread may keep a CPU busy until the node restarts (${this.#stuck} of ${this.#env.maxStuckWorkers})`,
+      );
+      if (this.#stuck >= this.#env.maxStuckWorkers && this.#disabled === null) {
+        this.#disabled =
+          `Skill "${this.name}" is disabled: ${this.#stuck} Workers stayed busy after their deadline; fix the handler and reload it`;
+        this.#env.logger.error(this.#disabled);
+        for (const idle of this.#idle.splice(0)) this.#discard(idle);
+        for (const waiter of this.#waiters.splice(0)) {
+          waiter.reject(new Error(this.#disabled));
+        }
+      }
+    })());
+    this.#refill();
+  }
+
+  #total(): number {
+    return this.#idle.length + this.#busy.size + this.#starting;
+  }
+
+  #track(task: Promise<unknown>): void {
+    const tracked = task.finally(() => this.#background.delete(tracked));
+    this.#background.add(tracked);
+  }
+
+  #checkDrained(): void {
+    if (
+      this.#drained !== null && this.#busy.size === 0 &&
+      this.#starting === 0 && this.#waiters.length === 0
+    ) {
+      const resolve = this.#drained;
+      this.#drained = null;
+      resolve();
+    }
+  }
+}
+
+/** A promise that resolves to null when `signal` aborts, and a way to stop listening. */
+function whenAborted(
+  signal: AbortSignal,
+): { promise: Promise<null>; dispose: () => void } {
+  let onAbort = () => {};
+  const promise = new Promise<null>((resolve) => {
+    onAbort = () => resolve(null);
+    if (signal.aborted) resolve(null);
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return {
+    promise,
+    dispose: () => signal.removeEventListener("abort", onAbort),
+  };
+}
