@@ -248,3 +248,36 @@ Deno.test("The in-memory transport runs the same discovery protocol as TCP", asy
   );
   assert(net.messages > 0);
 });
+
+Deno.test("Discovery prunes expired remote skills and re-announces its own on schedule", async () => {
+  let now = 1_000_000;
+  const clock = { now: () => now };
+  const options = {
+    pruneInterval: 60,
+    reannounce: 300,
+    reannounceJitter: 0,
+    tickMs: 3_600_000,
+  };
+  await using a = await node({ clock, discovery: options });
+  await using b = await node({ clock, discovery: options });
+  await a.start();
+  await b.start();
+  await b.join([a.address]);
+  await a.announce(ECHO);
+  await waitFor(
+    "gossip",
+    () => b.discovery.skills.get("echo", a.nodeId) !== undefined,
+  );
+  const firstMsg = b.discovery.skills.get("echo", a.nodeId)!.msgId;
+  // 301 s later A re-announces with a fresh signature; B stores the new announcement.
+  now += 301;
+  await a.discovery.tick();
+  await waitFor(
+    "re-announce",
+    () => b.discovery.skills.get("echo", a.nodeId)?.msgId !== firstMsg,
+  );
+  // Past the TTL (1800 s with few peers) without re-announcements, B prunes it.
+  now += 1801;
+  await b.discovery.tick();
+  assertEquals(b.discovery.skills.get("echo", a.nodeId), undefined);
+});

@@ -437,3 +437,38 @@ async function poll(
   }
   return false;
 }
+
+Deno.test("A remote slow skill's pushed result reaches a one-shot knarr request", async () => {
+  const dir = await project();
+  Deno.writeTextFileSync(
+    join(dir, "skills", "later.ts"),
+    "export async function handle(input: Record<string, unknown>) {\n" +
+      "  await new Promise((r) => setTimeout(r, 300));\n  return { text: `later ${input.text}` };\n}\n",
+  );
+  Deno.writeTextFileSync(
+    join(dir, "knarr.toml"),
+    Deno.readTextFileSync(join(dir, "knarr.toml")) +
+      '\n[skills.later]\nhandler = "skills/later.ts"\ndescription = "Answers later"\ntags = ["slow"]\nslow = true\n' +
+      'input_schema = { text = "string" }\n',
+  );
+  const node = await serve(dir);
+  try {
+    const r = await knarr([
+      "request",
+      "--skill",
+      "later",
+      "--input",
+      '{"text": "x"}',
+      "--bootstrap",
+      `127.0.0.1:${node.port}`,
+      "--json",
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout);
+    assertEquals([result.status, result.output_data], ["completed", {
+      text: "later x",
+    }]);
+  } finally {
+    assertEquals((await node.stop()).code, 0);
+  }
+});
