@@ -6,6 +6,7 @@
  * Run: deno task bench (or deno bench -A bench/tasks_bench.ts)
  */
 import { KnarrNode } from "../src/node/mod.ts";
+import { ECHO_SHEET } from "../tests/fixtures/sheets.ts";
 import type { QueryResult } from "../src/discovery/mod.ts";
 
 const provider = await KnarrNode.create({
@@ -13,16 +14,7 @@ const provider = await KnarrNode.create({
   policy: { initialCredit: 1e12, taskSlots: 64, maxQueueDepth: 1000 },
 });
 await provider.start({ maintenance: false });
-await provider.announce({
-  name: "echo",
-  version: "1.0.0",
-  description: "Echoes input text back",
-  tags: ["bench"],
-  inputSchema: { text: "string" },
-  outputSchema: { text: "string" },
-  price: 1,
-  maxInputSize: 65_536,
-});
+await provider.announce({ ...ECHO_SHEET, tags: ["bench"] });
 provider.registerHandler("echo", (input) => ({ text: String(input.text) }));
 const consumer = await KnarrNode.create({ host: "127.0.0.1" });
 await consumer.start({ maintenance: false });

@@ -2,19 +2,10 @@ import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
 import { KnarrNode } from "../src/node/mod.ts";
 import type { KnarrNodeOptions } from "../src/node/mod.ts";
-import type { SheetSource } from "../src/discovery/mod.ts";
+import { ECHO_SHEET } from "./fixtures/sheets.ts";
 import { DemandRepo } from "../src/store/mod.ts";
 
-const ECHO: SheetSource = {
-  name: "echo",
-  version: "1.0.0",
-  description: "Echoes input text back",
-  tags: ["example"],
-  inputSchema: { text: "string" },
-  outputSchema: { text: "string" },
-  price: 1.0,
-  maxInputSize: 65_536,
-};
+const ECHO = ECHO_SHEET;
 
 function node(options: KnarrNodeOptions = {}): Promise<KnarrNode> {
   return KnarrNode.create({ host: "127.0.0.1", port: 0, ...options });

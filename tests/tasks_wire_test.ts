@@ -1,20 +1,11 @@
 import { assert, assertEquals } from "./assert.ts";
 import { KnarrNode } from "../src/node/mod.ts";
 import type { KnarrNodeOptions } from "../src/node/mod.ts";
-import type { SheetSource } from "../src/discovery/mod.ts";
+import { ECHO_SHEET } from "./fixtures/sheets.ts";
 import { signMessage } from "../src/wire/mod.ts";
 import type { JsonObject, Message, MessageFields } from "../src/wire/mod.ts";
 
-const SHEET: SheetSource = {
-  name: "echo",
-  version: "1.0.0",
-  description: "Echoes input text back",
-  tags: ["example"],
-  inputSchema: { text: "string" },
-  outputSchema: { text: "string" },
-  price: 1.0,
-  maxInputSize: 65_536,
-};
+const SHEET = ECHO_SHEET;
 
 function node(options: KnarrNodeOptions = {}): Promise<KnarrNode> {
   return KnarrNode.create({ host: "127.0.0.1", port: 0, ...options });

@@ -595,33 +595,18 @@ export class Discovery {
     const self = this.#d.self;
     const skillKey = sheetName(sheet);
     const now = this.#d.clock.now();
-    if (visibility === "private") {
-      this.#d.skills.put({
-        skillKey,
-        providerNodeId: self.nodeId,
-        sheet,
-        isOwn: true,
-        visibility,
-        announcedAt: now,
-        ttl: 0,
-        publicKey: self.publicKey,
-        signature: "",
-        msgId: "",
-        sidecarPort: self.sidecarPort,
-        host: self.host,
-        port: self.port,
-      });
-      return;
-    }
-    const message = await signMessage("ANNOUNCE", {
-      node_id: self.nodeId,
-      skill_key: skillKey,
-      skill_sheet: sheet,
-      hops: 0,
-      sidecar_port: self.sidecarPort,
-      provider_host: self.host,
-      provider_port: self.port,
-    }, this.#d.signer);
+    // Private skills are stored unsigned and never leave the node.
+    const message = visibility === "private"
+      ? null
+      : await signMessage("ANNOUNCE", {
+        node_id: self.nodeId,
+        skill_key: skillKey,
+        skill_sheet: sheet,
+        hops: 0,
+        sidecar_port: self.sidecarPort,
+        provider_host: self.host,
+        provider_port: self.port,
+      }, this.#d.signer);
     this.#d.skills.put({
       skillKey,
       providerNodeId: self.nodeId,
@@ -631,12 +616,13 @@ export class Discovery {
       announcedAt: now,
       ttl: 0,
       publicKey: self.publicKey,
-      signature: message.signature,
-      msgId: message.msg_id,
+      signature: message?.signature ?? "",
+      msgId: message?.msg_id ?? "",
       sidecarPort: self.sidecarPort,
       host: self.host,
       port: self.port,
     });
+    if (!message) return;
     this.#seen.add(`A/${skillKey}/${self.nodeId}/${message.msg_id}`);
     await this.#sendToPeers(message, new Set());
   }

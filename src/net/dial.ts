@@ -17,13 +17,27 @@ export async function dial(
   port: number,
   options: DialOptions = {},
 ): Promise<FrameConnection> {
+  const conn = await connectTcp(host, port, options);
+  try {
+    conn.setNoDelay(true);
+  } catch { /* not fatal */ }
+  return new FrameConnection(
+    conn,
+    options.maxFrameBytes ? { maxFrameBytes: options.maxFrameBytes } : {},
+  );
+}
+
+async function connectTcp(
+  host: string,
+  port: number,
+  options: DialOptions,
+): Promise<Deno.TcpConn> {
   const timeoutMs = options.timeoutMs ?? 5000;
   const signal = options.signal
     ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)])
     : AbortSignal.timeout(timeoutMs);
-  let conn: Deno.TcpConn;
   try {
-    conn = await Deno.connect({
+    return await Deno.connect({
       hostname: host,
       port,
       transport: "tcp",
@@ -45,13 +59,6 @@ export async function dial(
       cause: error,
     });
   }
-  try {
-    conn.setNoDelay(true);
-  } catch { /* not fatal */ }
-  return new FrameConnection(
-    conn,
-    options.maxFrameBytes ? { maxFrameBytes: options.maxFrameBytes } : {},
-  );
 }
 
 /** Waits for `promise` but rejects with NetTimeoutError after `ms`, closing `conn`. */
@@ -87,19 +94,7 @@ export async function localAddressToward(
   port: number,
   options: DialOptions = {},
 ): Promise<string> {
-  const conn = await Deno.connect({
-    hostname: host,
-    port,
-    transport: "tcp",
-    signal: options.signal ?? AbortSignal.timeout(options.timeoutMs ?? 5000),
-  }).catch((error) => {
-    const reason = error instanceof Deno.errors.ConnectionRefused
-      ? "connection refused (is a node running there?)"
-      : (error as Error).message;
-    throw new Error(`Cannot connect to "${host}:${port}": ${reason}`, {
-      cause: error,
-    });
-  });
+  const conn = await connectTcp(host, port, options);
   try {
     return (conn.localAddr as Deno.NetAddr).hostname;
   } finally {
