@@ -135,6 +135,11 @@ export const serveCommand: Command = {
           "set --advertise-host to a public address if they should",
       );
     }
+    if (Object.keys(config.bridges).length > 0) {
+      logger.warn(
+        "MCP bridges are not available yet in this version of knarr: [bridges] and --bridge are ignored",
+      );
+    }
     await using relay = config.relay.enabled
       ? await startRelay(config, logger)
       : null;
