@@ -298,6 +298,8 @@ function checkJson(value: unknown, path: string, depth: number): string | null {
   return null;
 }
 
+// Same as _json_check.ts, on purpose: this Worker may read only this file, so it imports no
+// project module at run time (type-only imports are erased).
 function utf8Length(s: string): number {
   let bytes = 0;
   for (let i = 0; i < s.length; i++) {
