@@ -272,3 +272,24 @@ Deno.test("Discovery prunes expired remote skills and re-announces its own on sc
   await b.discovery.tick();
   assertEquals(b.discovery.skills.get("echo", a.nodeId), undefined);
 });
+
+Deno.test("KnarrNode.withdraw() tells every peer, keeps its own skills for the next start", async () => {
+  await using a = await node();
+  await using b = await node();
+  await using c = await node();
+  for (const n of [a, b, c]) await n.start({ maintenance: false });
+  await b.join([a.address]);
+  await c.join([a.address]);
+  await c.discovery.exchangePeers();
+  await c.announce(ECHO);
+  await waitFor(
+    "gossip",
+    () => [a, b].every((n) => n.discovery.skills.get("echo", c.nodeId)),
+  );
+  await c.withdraw();
+  assertEquals([a, b].map((n) => n.discovery.skills.get("echo", c.nodeId)), [
+    undefined,
+    undefined,
+  ]);
+  assertEquals(c.discovery.skills.own().map((e) => e.skillKey), ["echo"]);
+});

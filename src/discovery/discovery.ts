@@ -640,15 +640,35 @@ export class Discovery {
     const entry = this.#d.skills.get(skillKey, self.nodeId);
     if (!entry) return false;
     this.#d.skills.remove(skillKey, self.nodeId);
-    if (entry.visibility === "private") return true;
+    if (entry.visibility !== "private") {
+      await this.#sendToPeers(await this.#signDeregister(skillKey), new Set());
+    }
+    return true;
+  }
+
+  /**
+   * Shutdown: tells every known peer (not just `fanout` of them) that our non-private
+   * skills are gone, keeping them in our own store for the next start.
+   */
+  async withdrawAll(): Promise<void> {
+    const own = this.#d.skills.own().filter((e) => e.visibility !== "private");
+    const messages = await Promise.all(
+      own.map((e) => this.#signDeregister(e.skillKey)),
+    );
+    await Promise.all(
+      messages.map((m) => this.#sendToPeers(m, new Set(), Infinity)),
+    );
+  }
+
+  async #signDeregister(skillKey: string): Promise<Message> {
+    const self = this.#d.self;
     const message = await signMessage("DEREGISTER", {
       node_id: self.nodeId,
       skill_key: skillKey,
       hops: 0,
     }, this.#d.signer);
     this.#seen.add(`D/${skillKey}/${self.nodeId}/${message.msg_id}`);
-    await this.#sendToPeers(message, new Set());
-    return true;
+    return message as Message;
   }
 
   /**
@@ -833,8 +853,12 @@ export class Discovery {
     this.#spawn(this.#sendToPeers(message, exclude));
   }
 
-  async #sendToPeers(message: Message, exclude: Set<string>): Promise<void> {
-    const targets = this.#d.peers.sample(this.#o.fanout, exclude);
+  async #sendToPeers(
+    message: Message,
+    exclude: Set<string>,
+    count = this.#o.fanout,
+  ): Promise<void> {
+    const targets = this.#d.peers.sample(count, exclude);
     await Promise.all(targets.map(async (p) => {
       try {
         const reply = await this.#d.messenger.forward(p, message, {

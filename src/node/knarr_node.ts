@@ -607,22 +607,8 @@ export class KnarrNode {
   }
 
   /** Tells peers our skills are gone (keeping them in our store for the next start). */
-  async withdraw(): Promise<void> {
-    for (const e of this.discovery.skills.own()) {
-      if (e.visibility === "private") continue;
-      const msg = await signMessage("DEREGISTER", {
-        node_id: this.nodeId,
-        skill_key: e.skillKey,
-        hops: 0,
-      }, this.identity);
-      await Promise.all(
-        this.discovery.peers.sample(Infinity).map((p) =>
-          this.sendSigned(p, msg as Message, { timeoutMs: 2000 }).catch(() =>
-            null
-          )
-        ),
-      );
-    }
+  withdraw(): Promise<void> {
+    return this.discovery.withdrawAll();
   }
 
   /** Stops listening and maintenance, flushes and closes the database; idempotent. */
