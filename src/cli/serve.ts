@@ -2,7 +2,12 @@
 import { existsSync } from "node:fs";
 import { defaultConfig, formatHostPort, loadConfig } from "../config/mod.ts";
 import type { ConfigOverrides, KnarrConfig } from "../config/mod.ts";
-import { ConfiguredSkills, KnarrNode, watchFile } from "../node/mod.ts";
+import {
+  ConfiguredSkills,
+  fileStamp,
+  KnarrNode,
+  watchFile,
+} from "../node/mod.ts";
 import {
   loadOrCreateKeyFile,
   relayOptionsFromConfig,
@@ -113,6 +118,8 @@ export const serveCommand: Command = {
   async run(ctx) {
     const level = logLevelFlag(ctx);
     const config = await serveConfig(ctx);
+    // Taken right after reading: an edit made during startup is still reloaded.
+    const loadedStamp = config.file ? await fileStamp(config.file) : null;
     const logger = new Logger({ level });
     await using skills = new ConfiguredSkills(config, logger);
     await using node = await KnarrNode.fromConfig(config, {
@@ -161,8 +168,27 @@ export const serveCommand: Command = {
       await node.deregister(stale.skillKey);
     }
     const applied = await skills.apply(node, config.skills);
+    const background: Promise<void>[] = [];
     for (const f of applied.failed) {
       ctx.out.error(`error: Skill "${f.name}" is not served: ${f.error}`);
+    }
+    if (config.file) {
+      background.push(watchFile(config.file, async () => {
+        let next: KnarrConfig;
+        try {
+          next = await serveConfig(ctx);
+        } catch (error) {
+          logger.error(
+            `Not reloading ${config.file}: ${(error as Error).message}`,
+          );
+          return;
+        }
+        const result = await skills.apply(node, next.skills);
+        logger.info(
+          `Reloaded ${config.file}: ${result.loaded.length} skills loaded, ${result.removed.length} removed, ` +
+            `${result.failed.length} failed`,
+        );
+      }, { signal: ctx.signal, since: loadedStamp }));
     }
     ctx.out.print(`Loaded ${applied.loaded.length} skills from config`);
 
@@ -185,25 +211,6 @@ export const serveCommand: Command = {
       }
     }
 
-    const background: Promise<void>[] = [];
-    if (config.file) {
-      background.push(watchFile(config.file, async () => {
-        let next: KnarrConfig;
-        try {
-          next = await serveConfig(ctx);
-        } catch (error) {
-          logger.error(
-            `Not reloading ${config.file}: ${(error as Error).message}`,
-          );
-          return;
-        }
-        const result = await skills.apply(node, next.skills);
-        logger.info(
-          `Reloaded ${config.file}: ${result.loaded.length} skills loaded, ${result.removed.length} removed, ` +
-            `${result.failed.length} failed`,
-        );
-      }, { signal: ctx.signal }));
-    }
     background.push((async () => {
       for await (const event of skills.events({ signal: ctx.signal })) {
         if (event.type === "reloaded") {

@@ -1,31 +1,132 @@
 /** Watching one file (knarr.toml) for edits, debounced. */
 
-/** Calls `onChange` after edits of `path` settle for `debounceMs`, until `signal` aborts. */
-export async function watchFile(
+/** What identifies one version of a file on disk, for change detection. */
+export interface FileStamp {
+  mtimeMs: number;
+  size: number;
+  ino: number;
+}
+
+/** The stamp of `path` now, or `null` if it does not exist or cannot be read. */
+export async function fileStamp(path: string): Promise<FileStamp | null> {
+  try {
+    return stampOf(await Deno.stat(path));
+  } catch {
+    return null;
+  }
+}
+
+function stampSync(path: string): FileStamp | null {
+  try {
+    return stampOf(Deno.statSync(path));
+  } catch {
+    return null;
+  }
+}
+
+function stampOf(info: Deno.FileInfo): FileStamp {
+  return {
+    mtimeMs: info.mtime?.getTime() ?? 0,
+    size: info.size,
+    ino: info.ino ?? 0,
+  };
+}
+
+function sameStamp(a: FileStamp | null, b: FileStamp | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.mtimeMs === b.mtimeMs && a.size === b.size && a.ino === b.ino;
+}
+
+/** Options for {@linkcode watchFile}. */
+export interface WatchFileOptions {
+  signal: AbortSignal;
+  /** Quiet time after the last change before `onChange`, in ms. Default 200. */
+  debounceMs?: number;
+  /**
+   * How often the file is also checked with `stat`, in ms. Default 1000. This catches
+   * edits that file-system events miss (network and container mounts) and edits made
+   * between loading the file and starting the watch.
+   */
+  pollMs?: number;
+  /**
+   * The stamp of the version the caller loaded (take it right after reading the file).
+   * A file that differs from it already counts as changed. Default: the stamp at start.
+   */
+  since?: FileStamp | null;
+}
+
+/**
+ * Calls `onChange` after edits of `path` settle for `debounceMs`, until `signal` aborts.
+ * Calls never overlap; an edit made while `onChange` runs causes one more call. The
+ * watch is in place when this function returns its promise (it starts synchronously).
+ */
+export function watchFile(
   path: string,
   onChange: () => Promise<void>,
-  options: { signal: AbortSignal; debounceMs?: number },
+  options: WatchFileOptions,
 ): Promise<void> {
-  if (options.signal.aborted) return;
+  const { signal } = options;
+  if (signal.aborted) return Promise.resolve();
+  const debounceMs = options.debounceMs ?? 200;
   // Watch the directory: editors often replace the file (rename), which ends a file watch.
   const dir = path.slice(0, path.lastIndexOf("/")) || "/";
   const name = path.slice(path.lastIndexOf("/") + 1);
-  const watcher = Deno.watchFs(dir, { recursive: false });
-  const stop = () => watcher.close();
-  options.signal.addEventListener("abort", stop, { once: true });
+  let watcher: Deno.FsWatcher | null = null;
+  try {
+    watcher = Deno.watchFs(dir, { recursive: false });
+  } catch {
+    // No change events here (or the directory is gone): polling alone still works.
+  }
+  let seen: Promise<FileStamp | null> = Promise.resolve(
+    options.since !== undefined ? options.since : stampSync(path),
+  );
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running = Promise.resolve();
-  try {
-    for await (const event of watcher) {
-      if (!event.paths.some((p) => p.endsWith(`/${name}`))) continue;
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        running = running.then(onChange).catch(() => {});
-      }, options.debounceMs ?? 200);
-    }
-  } finally {
+  const schedule = () => {
     clearTimeout(timer);
-    options.signal.removeEventListener("abort", stop);
-    await running;
-  }
+    timer = setTimeout(() => {
+      running = running.then(async () => {
+        if (signal.aborted) return;
+        // Stamp before reading, so an edit during the reload is seen as a change.
+        seen = fileStamp(path);
+        await seen;
+        await onChange();
+      }).catch(() => {});
+    }, debounceMs);
+  };
+  let polling: Promise<void> | null = null;
+  const poll = async () => {
+    const [before, now] = await Promise.all([seen, fileStamp(path)]);
+    if (!signal.aborted && !sameStamp(before, now)) {
+      seen = Promise.resolve(now);
+      schedule();
+    }
+  };
+  const interval = setInterval(() => {
+    polling ??= poll().finally(() => polling = null);
+  }, options.pollMs ?? 1_000);
+  const stopped = Promise.withResolvers<void>();
+  const stop = () => {
+    watcher?.close();
+    stopped.resolve();
+  };
+  signal.addEventListener("abort", stop, { once: true });
+  const events = (async () => {
+    if (watcher === null) return;
+    for await (const event of watcher) {
+      if (event.paths.some((p) => p.endsWith(`/${name}`))) schedule();
+    }
+  })().catch(() => {});
+  return (async () => {
+    try {
+      await stopped.promise;
+      await events;
+    } finally {
+      clearInterval(interval);
+      await polling;
+      clearTimeout(timer);
+      signal.removeEventListener("abort", stop);
+      await running;
+    }
+  })();
 }

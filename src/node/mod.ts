@@ -22,4 +22,5 @@ export type {
 } from "./transport.ts";
 export { ConfiguredSkills } from "./configured_skills.ts";
 export type { ApplyOutcome } from "./configured_skills.ts";
-export { watchFile } from "./file_watch.ts";
+export { fileStamp, watchFile } from "./file_watch.ts";
+export type { FileStamp, WatchFileOptions } from "./file_watch.ts";
