@@ -486,7 +486,7 @@ await sandbox.close();
       stdout,
     );
     assertEquals(loop1, { status: "timeout" });
-    assert(ms < 1_000, `timeout took ${ms} ms`);
+    assert(ms < 2_000, `a 400 ms timeout took ${ms} ms`);
     assertEquals(echo1, { status: "ok", output: { text: "still serving" } });
     assertEquals(fresh, { status: "ok", output: { n: 1 } });
     assertEquals(loop2, { status: "timeout" });
