@@ -26,29 +26,55 @@ export {
   TcpTransport,
 } from "./src/node/mod.ts";
 export type {
+  AdvertiseChoice,
+  BodyHandler,
+  ExchangeOptions,
   InProcessHandler,
   KnarrNodeOptions,
+  Listening,
   NodeStats,
   SkillAccess,
   SkillRunner,
+  TcpTransportOptions,
   Transport,
 } from "./src/node/mod.ts";
 export { buildSheet, validateSheet } from "./src/discovery/mod.ts";
 export type {
+  Clock,
+  Discovery,
+  DiscoveryDeps,
   DiscoveryOptions,
+  DiscoveryStats,
   JoinOutcome,
+  Messenger,
+  PeerAddress,
+  PeerTable,
   QueryOptions,
   QueryResult,
   QuerySpec,
+  Reply,
+  RequestOptions,
+  SelfAddress,
   SheetSource,
+  SkillEntry,
+  SkillTable,
 } from "./src/discovery/mod.ts";
 export type {
+  RunContext,
   RunOutcome,
+  TaskConsumer,
   TaskOutcome,
   TaskPolicy,
+  TaskProvider,
   TaskRequestOptions,
 } from "./src/tasks/mod.ts";
 export { Identity, nodeIdOf, verifyHex } from "./src/crypto/mod.ts";
+export type {
+  Logger,
+  LoggerOptions,
+  LogLevel,
+  LogSink,
+} from "./src/util/mod.ts";
 export {
   ConfigError,
   defaultConfig,
@@ -60,10 +86,28 @@ export type {
   ConfigOverrides,
   HostPort,
   KnarrConfig,
+  NetworkSection,
+  NodeSection,
+  PolicySection,
+  RelaySection,
+  SidecarSection,
   SkillConfig,
   Visibility,
 } from "./src/config/mod.ts";
-export { Database, StoreOpenError } from "./src/store/mod.ts";
+export { Database, DemandRepo, StoreOpenError } from "./src/store/mod.ts";
+export type {
+  DatabaseOptions,
+  DemandRow,
+  LedgerRepo,
+  LedgerRow,
+  Migration,
+  PeerRow,
+  ProviderHistory,
+  Row,
+  SkillRow,
+  TaskRepo,
+  TaskRow,
+} from "./src/store/mod.ts";
 export {
   canonicalJson,
   JsonFloat,
@@ -71,7 +115,43 @@ export {
   signMessage,
   verifyMessage,
 } from "./src/wire/mod.ts";
-export type { JsonObject, JsonValue, Message } from "./src/wire/mod.ts";
+export type {
+  Ack,
+  Announce,
+  Blocked,
+  CoreMessage,
+  Deregister,
+  Envelope,
+  Heartbeat,
+  InvalidReason,
+  JoinRequest,
+  JoinResponse,
+  JsonNumber,
+  JsonObject,
+  JsonValue,
+  MailAck,
+  MailPullAck,
+  MailPullReq,
+  MailPullResp,
+  MailSync,
+  Message,
+  MessageFields,
+  MessageOf,
+  MessageType,
+  PluginMessage,
+  Query,
+  QueryResponse,
+  Signer,
+  SignMessageOptions,
+  SyncRequest,
+  SyncResponse,
+  TaskRequest,
+  TaskResult,
+  TaskStatus,
+  ToleratedMessage,
+  VerifyResult,
+  Warn,
+} from "./src/wire/mod.ts";
 export {
   ConnectionClosedError,
   decodePacket,
@@ -91,10 +171,23 @@ export type {
   KeepClientOptions,
   Packet,
   PacketInit,
+  PacketVerdict,
+  RelayMetrics,
   RelayServerOptions,
   SendOptions,
+  SignalOptions,
 } from "./src/relay/mod.ts";
 export { AssetStore, SkillSandbox } from "./src/skills/mod.ts";
-export type { SkillHandler, SkillSpec, TaskContext } from "./src/skills/mod.ts";
+export type {
+  RunOptions,
+  RunOutcome as SkillRunOutcome,
+  SkillHandler,
+  SkillReloadEvent,
+  SkillSpec,
+  SkillStats,
+  TaskContext,
+} from "./src/skills/mod.ts";
 export { ConfiguredSkills } from "./src/node/mod.ts";
+export type { ApplyOutcome } from "./src/node/mod.ts";
 export { main } from "./src/cli/mod.ts";
+export type { MainOptions, Output } from "./src/cli/mod.ts";

@@ -4,6 +4,7 @@
 export class ConfigError extends Error {
   /** Dotted key that is wrong, e.g. "node.port" (empty for whole-file problems). */
   readonly key: string;
+  /** Takes the config file, the dotted key (empty for the whole file), what is wrong, and error options. */
   constructor(
     file: string,
     key: string,

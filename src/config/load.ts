@@ -15,13 +15,19 @@ import type {
 
 /** Values from command-line flags; each wins over the file. Paths are relative to the cwd. */
 export interface ConfigOverrides {
+  /** Port to listen on (`--port`). */
   port?: number;
+  /** Interface to listen on (`--host`). */
   host?: string;
+  /** Address announced to other nodes (`--advertise-host`). */
   advertiseHost?: string;
+  /** SQLite file, resolved against the cwd (`--storage`). */
   storage?: string;
+  /** `host:port` peers to join, replacing the file's list (`--bootstrap`). */
   bootstrap?: string[];
   /** Bridge commands to add, each with this timeout. */
   bridges?: string[];
+  /** Timeout in seconds for each of `bridges` (`--bridge-timeout`). Default 30. */
   bridgeTimeout?: number;
 }
 

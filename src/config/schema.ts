@@ -5,7 +5,9 @@ export type Visibility = "public" | "private" | "whitelist";
 
 /** `[node]`. */
 export interface NodeSection {
+  /** Port to listen on; 0 picks a free one. Default 9000. */
   port: number;
+  /** Interface to listen on. Default "0.0.0.0". */
   host: string;
   /** Absolute path of the SQLite database. */
   storage: string;
@@ -13,23 +15,31 @@ export interface NodeSection {
   advertiseHost: string | null;
   /** Asset sidecar port; 0 disables. */
   sidecarPort: number;
+  /** Largest asset the asset store accepts, in bytes. Default 104857600 (100 MiB). */
   maxAssetSize: number;
   /** Seconds; 0 = unlimited. */
   maxTaskTimeout: number;
+  /** Tasks run at once; also the Worker limit per skill. Default 4. */
   taskSlots: number;
+  /** Slow tasks that may wait for a slot; past it, requests get PROVIDER_BUSY. Default 100. */
   maxQueueDepth: number;
 }
 
 /** A `host:port` address. */
 export interface HostPort {
+  /** Host name or IP address. */
   host: string;
+  /** TCP port. */
   port: number;
 }
 
 /** `[network]`. */
 export interface NetworkSection {
+  /** Peers to join at start. */
   bootstrap: HostPort[];
+  /** Map the port through UPnP; read and validated, not acted on yet. Default true. */
   upnp: boolean;
+  /** Peers each gossiped message is forwarded to (1 to 64). Default 3. */
   gossipFanout: number;
 }
 
@@ -41,20 +51,29 @@ export interface SidecarSection {
 
 /** `[skills.<name>]`. */
 export interface SkillConfig {
+  /** Skill name, the key of its `[skills.<name>]` table. */
   name: string;
   /** Absolute path of the handler module. */
   handlerPath: string;
   /** Exported function name (default "handle"). */
   handlerExport: string;
+  /** What the skill does (1 to 1024 characters), published in its sheet. */
   description: string;
+  /** 1 to 10 lowercase tags queries can match. */
   tags: string[];
+  /** Semantic version, e.g. "1.2.3". Default "1.0.0". */
   version: string;
+  /** Input fields and their types, published in the sheet. */
   inputSchema: Record<string, unknown>;
+  /** Output fields and their types, published in the sheet. */
   outputSchema: Record<string, unknown>;
+  /** Who may call the skill. Default "public". */
   visibility: Visibility;
   /** Full node ids allowed to call a whitelist skill. */
   allowedNodes: string[];
+  /** Credits charged to the caller per completed task. Default 1.0. */
   price: number;
+  /** Largest accepted input, in bytes of wire JSON. Default 65536. */
   maxInputSize: number;
   /** Hosts or host:port the handler's Worker may reach. */
   net: string[];
@@ -68,8 +87,11 @@ export interface SkillConfig {
 
 /** `[policy]`. */
 export interface PolicySection {
+  /** Balance a peer starts with before its first task. Default 3.0. */
   initialCredit: number;
+  /** Balance below which a peer's task requests are refused. Default -10.0. */
   minBalance: number;
+  /** Peers that never ran a task for us may not go below a balance of 0. Default false. */
   titForTat: boolean;
 }
 
@@ -77,13 +99,17 @@ export interface PolicySection {
 export interface RelaySection {
   /** Start the relay inside `knarr serve`. */
   enabled: boolean;
+  /** Interface the relay listens on. Default "0.0.0.0". */
   host: string;
+  /** Port the relay listens on; 0 picks a free one. Default 9009. */
   port: number;
   /** Version string reported by `discover:info`. */
   version: string;
   /** Seconds between heartbeats to registered connections. */
   heartbeatInterval: number;
+  /** Open connections allowed in total. Default 10000. */
   maxConnections: number;
+  /** Open connections allowed per remote IP address. Default 1000. */
   maxConnectionsPerIp: number;
   /** Sustained packets per second per connection. */
   rateLimit: number;
@@ -111,13 +137,19 @@ export interface KnarrConfig {
   file: string | null;
   /** Directory relative paths are resolved against. */
   dir: string;
+  /** `[node]`: listening address, storage and task limits. */
   node: NodeSection;
+  /** `[network]`: bootstrap peers and gossip. */
   network: NetworkSection;
+  /** `[sidecar]`: where assets are stored. */
   sidecar: SidecarSection;
+  /** `[skills.<name>]` tables, in file order. */
   skills: SkillConfig[];
   /** MCP bridge commands and their timeouts in seconds. */
   bridges: Record<string, number>;
+  /** `[policy]`: the credit policy toward callers. */
   policy: PolicySection;
+  /** `[relay]`: the keep relay. */
   relay: RelaySection;
 }
 

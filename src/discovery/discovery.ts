@@ -33,17 +33,25 @@ import type { Clock, Messenger, SelfAddress } from "./types.ts";
 
 /** A reply for the node to sign and send (`msgId` reuses the request's, as ACKs do). */
 export interface Reply<T extends MessageType = MessageType> {
+  /** Message type of the reply. */
   type: T;
+  /** Fields of the reply; the node adds the envelope and signs. */
   fields: MessageFields<T>;
+  /** Request `msg_id` to reuse in the reply; a fresh one when absent. */
   msgId?: string;
 }
 
 /** One query result, as QUERY_RESPONSE and `knarr query --json` show it. */
 export interface QueryResult {
+  /** Provider's node id (64 lowercase hex). */
   node_id: string;
+  /** Host where the provider takes tasks. */
   host: string;
+  /** Port where the provider takes tasks. */
   port: number;
+  /** The provider's skill sheet; `query()` drops `_`-prefixed keys. */
   skill_sheet: JsonObject;
+  /** Provider's asset sidecar port; 0 when it has none. */
   sidecar_port: number;
 }
 
@@ -56,18 +64,27 @@ export interface QueryOptions {
   timeoutMs?: number;
   /** Ask the network too (default true); false answers from local storage only. */
   network?: boolean;
+  /** Cancels the query; results gathered so far are kept. */
   signal?: AbortSignal;
 }
 
 /** Collaborators of {@linkcode Discovery}. */
 export interface DiscoveryDeps {
+  /** This node's advertised address, put in the messages it signs. */
   self: SelfAddress;
+  /** Signs outgoing messages with the node's identity. */
   signer: Signer;
+  /** Sends a message to a peer and returns its reply. */
   messenger: Messenger;
+  /** The time in unix seconds. */
   clock: Clock;
+  /** Known peers, persisted. */
   peers: PeerTable;
+  /** Own and remote skills, persisted. */
   skills: SkillTable;
+  /** Where zero-result queries are recorded; null records nothing. */
   demand: DemandRepo | null;
+  /** Default: silent. */
   logger?: Logger;
   /** Our ledger balance with a provider, for ranking. */
   balanceOf?: (nodeId: string) => number;
@@ -79,16 +96,23 @@ export interface DiscoveryDeps {
 export interface JoinOutcome {
   /** The bootstrap that answered, or null when none did. */
   via: HostPort | null;
+  /** Peers from the JOIN_RESPONSE that were new to the peer table. */
   peersAdded: number;
+  /** Skills learned from the follow-up sync with the bootstrap. */
   skillsSynced: number;
+  /** One message per bootstrap that could not be joined. */
   errors: string[];
 }
 
 /** Counters for tests, benchmarks and `info`. */
 export interface DiscoveryStats {
+  /** ANNOUNCE messages received. */
   announcesReceived: number;
+  /** ANNOUNCE and DEREGISTER messages passed on to peers. */
   announcesForwarded: number;
+  /** QUERY messages answered from local storage. */
   queriesAnswered: number;
+  /** QUERY messages sent to peers by `query()`. */
   queryMessagesSent: number;
 }
 
@@ -98,6 +122,7 @@ function addrKey(a: HostPort): string {
 
 /** The discovery half of a node. */
 export class Discovery {
+  /** Message counters since the node started. */
   readonly stats: DiscoveryStats = {
     announcesReceived: 0,
     announcesForwarded: 0,
@@ -120,6 +145,7 @@ export class Discovery {
   #ticking = false;
   #closed = false;
 
+  /** Takes the collaborators and the timing options (protocol defaults for those left out). */
   constructor(deps: DiscoveryDeps, options: DiscoveryOptions = {}) {
     this.#d = deps;
     this.#o = resolveDiscoveryOptions(options);

@@ -14,6 +14,7 @@ export interface DiscoveryOptions {
   pruneInterval?: number;
   /** Own skills are re-announced every `reannounce ± reannounceJitter`. Default 300 ± 30. */
   reannounce?: number;
+  /** Largest random shift of each re-announce, either way. Default 30. */
   reannounceJitter?: number;
   /** Deadline of each network query to a peer. Default 3000 ms. */
   queryTimeoutMs?: number;
@@ -23,6 +24,7 @@ export interface DiscoveryOptions {
   requestTimeoutMs?: number;
   /** First and largest delay between re-joins when no peer is left. Default 1 and 60. */
   rejoinMin?: number;
+  /** Largest delay between re-joins; the delay doubles up to it. Default 60. */
   rejoinMax?: number;
   /** How often maintenance runs. Default 1000 ms. */
   tickMs?: number;

@@ -3,8 +3,11 @@ import type { PeerRepo, PeerRow } from "../store/mod.ts";
 
 /** A peer entry as JOIN_RESPONSE and announcements describe it. */
 export interface PeerAddress {
+  /** Node id (64 lowercase hex). */
   nodeId: string;
+  /** Host where the peer listens. */
   host: string;
+  /** Port where the peer listens. */
   port: number;
 }
 
@@ -14,6 +17,7 @@ export class PeerTable {
   #repo: PeerRepo | null;
   #selfId: string;
 
+  /** Takes this node's id (never stored as a peer) and the durable copy to load from and write to (null: memory only). */
   constructor(selfId: string, repo: PeerRepo | null) {
     this.#selfId = selfId;
     this.#repo = repo;
@@ -22,10 +26,12 @@ export class PeerTable {
     }
   }
 
+  /** Number of known peers. */
   get size(): number {
     return this.#rows.size;
   }
 
+  /** The peer with this node id, or undefined when unknown. */
   get(nodeId: string): PeerRow | undefined {
     return this.#rows.get(nodeId);
   }
@@ -78,6 +84,7 @@ export class PeerTable {
     if (row) row.load = load;
   }
 
+  /** Forgets a peer, in memory and in the store. */
   remove(nodeId: string): void {
     if (this.#rows.delete(nodeId)) this.#repo?.remove(nodeId);
   }

@@ -21,14 +21,23 @@ const VERSION_RE = /^\d+\.\d+\.\d+$/;
 
 /** What a sheet is built from (the skill's config section). */
 export interface SheetSource {
+  /** Skill name; lowercased in the sheet. */
   name: string;
+  /** Semantic version, e.g. "1.2.3". */
   version: string;
+  /** What the skill does. */
   description: string;
+  /** Tags queries can match; lowercased in the sheet. */
   tags: readonly string[];
+  /** Input fields and their types. */
   inputSchema: Record<string, unknown>;
+  /** Output fields and their types. */
   outputSchema: Record<string, unknown>;
+  /** Optional `uri` carried in the sheet; omitted when empty or null. */
   uri?: string | null;
+  /** Credits per task; omitted from the sheet at 1.0. */
   price: number;
+  /** Largest input in bytes; omitted from the sheet at 65536. */
   maxInputSize: number;
 }
 

@@ -6,6 +6,7 @@ import { sheetName, sheetTags } from "./skill_sheet.ts";
 
 /** A stored skill with its parsed sheet. */
 export interface SkillEntry extends Omit<SkillRow, "sheetJson"> {
+  /** The sheet parsed from `sheetJson`, numbers kept lossless. */
   sheet: JsonObject;
   /** Lowercased tags, for tag queries. */
   tags: string[];
@@ -20,6 +21,7 @@ export class SkillTable {
   #entries = new Map<string, SkillEntry>();
   #repo: SkillRepo | null;
 
+  /** Takes the durable copy to load from and write to (null: memory only). */
   constructor(repo: SkillRepo | null) {
     this.#repo = repo;
     for (const row of repo?.list() ?? []) {
@@ -33,10 +35,12 @@ export class SkillTable {
     }
   }
 
+  /** Number of stored skills, own and remote. */
   get size(): number {
     return this.#entries.size;
   }
 
+  /** The skill `skillKey` of a provider, or undefined when not stored. */
   get(skillKey: string, providerNodeId: string): SkillEntry | undefined {
     return this.#entries.get(key(skillKey, providerNodeId));
   }

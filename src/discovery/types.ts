@@ -4,6 +4,7 @@ import type { Message, MessageFields, MessageType } from "../wire/mod.ts";
 
 /** Unix time in seconds (fractional); injectable for tests. */
 export interface Clock {
+  /** Current time in unix seconds. */
   now(): number;
 }
 
@@ -14,6 +15,7 @@ export const SYSTEM_CLOCK: Clock = { now: () => Date.now() / 1000 };
 export interface RequestOptions {
   /** Reply deadline in ms. */
   timeoutMs?: number;
+  /** Cancels the request; it rejects with the signal's reason. */
   signal?: AbortSignal;
 }
 
@@ -40,9 +42,14 @@ export interface Messenger {
 
 /** This node as others should reach it. */
 export interface SelfAddress {
+  /** Lowercase hex SHA-256 of the public key. */
   nodeId: string;
+  /** 64 lowercase hex characters of the raw Ed25519 public key. */
   publicKey: string;
+  /** The advertised host. */
   host: string;
+  /** The advertised TCP port. */
   port: number;
+  /** The advertised asset sidecar port; 0 when there is none. */
   sidecarPort: number;
 }

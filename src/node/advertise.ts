@@ -2,6 +2,7 @@
 
 /** How the advertised host was chosen. */
 export interface AdvertiseChoice {
+  /** The host announced to other nodes. */
   host: string;
   /** "explicit" (config or flag), "bound" (listening on a specific address), "detected". */
   source: "explicit" | "bound" | "detected";

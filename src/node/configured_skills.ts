@@ -15,21 +15,28 @@ import type { KnarrNode, SkillRunner } from "./knarr_node.ts";
 
 /** What applying a skill list did. */
 export interface ApplyOutcome {
+  /** Skills newly loaded or reloaded, and announced. */
   loaded: string[];
+  /** Skills whose config did not change. */
   unchanged: string[];
+  /** Skills that failed to load, with the error message; a previous version stays loaded. */
   failed: { name: string; error: string }[];
+  /** Skills no longer configured: deregistered and unloaded. */
   removed: string[];
 }
 
 /** Owns the sandbox, the asset store and the file watcher of a served configuration. */
 export class ConfiguredSkills {
+  /** The Worker sandbox that runs the configured handlers. */
   readonly sandbox: SkillSandbox;
+  /** Content-addressed assets under `[sidecar] asset_dir`. */
   readonly assets: AssetStore;
   #watcher: SkillWatcher;
   #log: Logger;
   #current = new Map<string, string>();
   #configs = new Map<string, SkillConfig>();
 
+  /** Takes the served configuration and a logger (default: silent); loads nothing until `apply()`. */
   constructor(config: KnarrConfig, logger: Logger = SILENT_LOGGER) {
     this.#log = logger;
     this.assets = new AssetStore(config.sidecar.assetDir, {

@@ -77,9 +77,13 @@ export interface KnarrNodeOptions {
   discovery?: DiscoveryOptions;
   /** Inbound connection limits (TCP transport). */
   maxConnections?: number;
+  /** Inbound connections allowed per remote address (TCP transport). Default 64. */
   maxConnectionsPerAddress?: number;
+  /** Milliseconds an inbound connection may stay idle (TCP transport). Default 120000. */
   idleTimeoutMs?: number;
+  /** Unix-seconds clock for discovery and tasks. Default: the system clock. */
   clock?: Clock;
+  /** Where the node logs. Default: silent. */
   logger?: Logger;
   /** Use this identity instead of the database's. */
   identity?: Identity;
@@ -93,7 +97,9 @@ export interface KnarrNodeOptions {
 
 /** Runs skills that are not in-process handlers (the Worker sandbox implements it). */
 export interface SkillRunner {
+  /** True when the runner has a skill of this name loaded. */
   has(name: string): boolean;
+  /** Runs a skill; handler faults resolve as an outcome, not a throw. */
   run(name: string, input: JsonObject, ctx: RunContext): Promise<RunOutcome>;
 }
 
@@ -105,6 +111,7 @@ export type InProcessHandler = (
 
 /** How an own skill may be called. */
 export interface SkillAccess {
+  /** Who may call the skill. Default "public". */
   visibility?: Visibility;
   /** Node ids allowed to call a whitelist skill. */
   allowedNodes?: readonly string[];
@@ -149,13 +156,21 @@ export type TaskMessageHandler = (
  * ```
  */
 export class KnarrNode {
+  /** The node's Ed25519 key pair; its node id is the SHA-256 of the public key. */
   readonly identity: Identity;
+  /** Counters of handled and rejected messages. */
   readonly stats: NodeStats = { rejected: {}, handled: 0 };
+  /** The SQLite store. */
   readonly db: Database;
+  /** Peers, skills, join, gossip and queries. */
   readonly discovery: Discovery;
+  /** Runs tasks that other nodes request of this node. */
   readonly provider: TaskProvider;
+  /** Requests tasks of other nodes. */
   readonly consumer: TaskConsumer;
+  /** Credit balance with each peer. */
   readonly ledger: LedgerRepo;
+  /** Task history, both roles. */
   readonly tasks: TaskRepo;
   #handlers = new Map<string, InProcessHandler>();
   #access = new Map<string, SkillAccess>();

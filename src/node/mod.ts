@@ -18,6 +18,7 @@ export type {
   BodyHandler,
   ExchangeOptions,
   Listening,
+  TcpTransportOptions,
   Transport,
 } from "./transport.ts";
 export { ConfiguredSkills } from "./configured_skills.ts";

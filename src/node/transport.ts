@@ -12,14 +12,19 @@ export type BodyHandler = (
 
 /** A bound listener. */
 export interface Listening {
+  /** The bound host. */
   host: string;
+  /** The bound port (the free one picked when asked for 0). */
   port: number;
+  /** Stops accepting; the TCP transport also closes open connections and waits for their handlers. */
   close(): Promise<void>;
 }
 
 /** Options of one exchange. */
 export interface ExchangeOptions {
+  /** Deadline in ms, for connecting and again for the reply. */
   timeoutMs: number;
+  /** Cancels the exchange; it rejects. */
   signal?: AbortSignal;
 }
 
@@ -37,15 +42,20 @@ export interface Transport {
 
 /** Listener limits of the TCP transport. */
 export interface TcpTransportOptions {
+  /** Concurrent inbound connections; excess are closed at accept. Default 256. */
   maxConnections?: number;
+  /** Concurrent inbound connections from one remote address. Default 64. */
   maxConnectionsPerAddress?: number;
+  /** Idle timeout per connection in ms. Default 120 000. */
   idleTimeoutMs?: number;
+  /** Default: silent. */
   logger?: Logger;
 }
 
 /** Real TCP sockets. */
 export class TcpTransport implements Transport {
   #options: TcpTransportOptions;
+  /** Takes the listener limits and logger for `listen()` (defaults: the TCP server's). */
   constructor(options: TcpTransportOptions = {}) {
     this.#options = options;
   }

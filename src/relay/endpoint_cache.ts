@@ -3,9 +3,13 @@ import { dirname, join } from "node:path";
 
 /** One cached relay, as the Python SDK writes it. */
 export interface CachedEndpoint {
+  /** Relay host. */
   host: string;
+  /** Relay port. */
   port: number;
+  /** Relay version from `discover:info`; "" when unknown. */
   version: string;
+  /** Registered agents at the last `discover:info`; 0 when unknown. */
   agents_online: number;
   /** ISO-8601 UTC time of the last successful `discover:info`. */
   last_seen: string;
@@ -13,7 +17,9 @@ export interface CachedEndpoint {
 
 /** What `discover:info` returned (fields the cache keeps). */
 export interface EndpointInfo {
+  /** Relay version; kept only when a string. */
   version?: unknown;
+  /** Registered agents; kept only when a number. */
   agents_online?: unknown;
 }
 
@@ -40,6 +46,7 @@ export class EndpointCache {
   readonly path: string;
   #now: () => Date;
 
+  /** Takes the cache file path and time source (defaults: `$HOME/.keep/endpoints.json`, `new Date()`). */
   constructor(options: EndpointCacheOptions = {}) {
     this.path = options.path ?? defaultPath();
     this.#now = options.now ?? (() => new Date());

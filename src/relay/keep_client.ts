@@ -50,11 +50,13 @@ export interface KeepClientCreateOptions extends KeepClientOptions {
   identity?: Identity;
   /** Else load the seed from this file, or generate one and store it there. Default: ephemeral key. */
   keyFile?: string;
+  /** Where the client logs. Default: silent. */
   logger?: Logger;
 }
 
 /** Options for {@linkcode KeepClient.send}. */
 export interface SendOptions {
+  /** Cancels the request; `send()` rejects with the reason. */
   signal?: AbortSignal;
   /** Wait for the relay's reply. Default: true for `server`, empty and `discover:` destinations. */
   waitReply?: boolean;
@@ -64,6 +66,7 @@ export interface SendOptions {
 
 /** Options of operations that only take a signal. */
 export interface SignalOptions {
+  /** Stops waiting: `listen()` returns, other calls reject with the reason. */
   signal?: AbortSignal;
 }
 
@@ -157,6 +160,7 @@ export class KeepClient {
     );
   }
 
+  /** Takes the signing identity and logger, and the relay address and client options. */
   constructor(deps: KeepClientDeps, options: KeepClientOptions = {}) {
     this.host = options.host ?? "localhost";
     this.port = options.port ?? 9009;
@@ -304,6 +308,7 @@ export class KeepClient {
     return this.#closed;
   }
 
+  /** Same as {@linkcode close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

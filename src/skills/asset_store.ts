@@ -27,6 +27,7 @@ export class AssetStore {
   /** Largest asset in bytes. */
   readonly maxBytes: number;
 
+  /** Takes the asset directory (trailing slashes dropped) and the size limit. */
   constructor(dir: string, options: AssetStoreOptions = {}) {
     this.dir = dir.replace(/\/+$/, "") || "/";
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_ASSET_BYTES;

@@ -121,6 +121,7 @@ export class SkillSandbox {
   #retiring = new Set<Promise<void>>();
   #closed = false;
 
+  /** Takes the logger, clock, `callLocal` and asset store, and the limits (every one optional). */
   constructor(deps: SkillSandboxDeps = {}, options: SkillSandboxOptions = {}) {
     this.#logger = deps.logger ?? SILENT_LOGGER;
     this.#clock = deps.clock ?? { now: () => performance.now() };

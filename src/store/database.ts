@@ -25,6 +25,7 @@ export type Row = Record<string, SQLInputValue>;
  * ```
  */
 export class Database {
+  /** The path it was opened with, or ":memory:". */
   readonly path: string;
   #db: DatabaseSync;
   #statements = new Map<string, StatementSync>();

@@ -6,17 +6,22 @@ export const DEMAND_MAX_ROWS = 1000;
 
 /** One unmet query. */
 export interface DemandRow {
+  /** The skill name or tag that was asked for. */
   queryValue: string;
+  /** What `queryValue` is: `name` or `tag`. */
   queryType: string;
+  /** How many zero-result queries asked for it. */
   count: number;
-  /** Unix seconds. */
+  /** When it was first asked for, in unix seconds. */
   firstSeen: number;
+  /** When it was last asked for, in unix seconds. */
   lastSeen: number;
 }
 
 /** Records and lists unmet demand. */
 export class DemandRepo {
   #db: Database;
+  /** Takes the open database that holds the demand table. */
   constructor(db: Database) {
     this.#db = db;
   }

@@ -3,7 +3,9 @@ import type { Database } from "./database.ts";
 
 /** One peer's account as this node sees it. */
 export interface LedgerRow {
+  /** The peer's public key (64 lowercase hex). */
   peerPublicKey: string;
+  /** The peer's credit with us: up when it runs a task for us, down when we run one for it. */
   balance: number;
   /** Tasks we ran for this peer. */
   tasksProvided: number;
@@ -16,6 +18,7 @@ export interface LedgerRow {
 /** Durable ledger; every change is one SQLite transaction, on disk when the call returns. */
 export class LedgerRepo {
   #db: Database;
+  /** Takes the open database. */
   constructor(db: Database) {
     this.#db = db;
   }

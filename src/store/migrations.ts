@@ -2,8 +2,11 @@
 
 /** One schema step. */
 export interface Migration {
+  /** Schema version this step brings the database to; 1, 2, 3… without gaps. */
   version: number;
+  /** Short description, recorded in `schema_migrations`. */
   name: string;
+  /** The statements to run. */
   sql: string;
 }
 

@@ -3,15 +3,21 @@ import type { Database } from "./database.ts";
 
 /** A known peer. */
 export interface PeerRow {
+  /** Node id (64 lowercase hex). */
   nodeId: string;
+  /** Host where the peer listens. */
   host: string;
+  /** Port where the peer listens. */
   port: number;
+  /** Public key (64 lowercase hex), or "" while unknown. */
   publicKey: string;
+  /** Asset sidecar port; 0 when none or unknown. */
   sidecarPort: number;
   /** Last reported load, or null when unknown. */
   load: number | null;
   /** Unix seconds. */
   firstSeen: number;
+  /** Unix seconds of the last contact. */
   lastSeen: number;
 }
 

@@ -3,21 +3,31 @@ import type { Database } from "./database.ts";
 
 /** A stored skill. `sheetJson` keeps the exact signed sheet (lossless JSON text). */
 export interface SkillRow {
+  /** The announce's `skill_key`: the normalized skill name. */
   skillKey: string;
+  /** Node id of the provider (64 lowercase hex). */
   providerNodeId: string;
+  /** The sheet exactly as signed, as lossless JSON text. */
   sheetJson: string;
+  /** True for this node's own skills. */
   isOwn: boolean;
+  /** "public", "private" or "whitelist"; remote skills are stored as "public". */
   visibility: string;
   /** Unix seconds. */
   announcedAt: number;
   /** Seconds. */
   ttl: number;
+  /** Public key that signed the ANNOUNCE (64 lowercase hex). */
   publicKey: string;
+  /** Signature of the ANNOUNCE, so sync can pass it on verifiable. */
   signature: string;
+  /** `msg_id` of the ANNOUNCE, part of what was signed. */
   msgId: string;
+  /** Provider's asset sidecar port; 0 when it has none. */
   sidecarPort: number;
   /** Provider address when known ("" / 0 otherwise). */
   host: string;
+  /** Provider port when known (0 otherwise). */
   port: number;
 }
 

@@ -3,28 +3,43 @@ import type { Database } from "./database.ts";
 
 /** One task as one side recorded it. */
 export interface TaskRow {
+  /** Task id, shared by both sides. */
   taskId: string;
+  /** "provider" when we ran it, "consumer" when we asked for it. */
   role: "provider" | "consumer";
+  /** Skill name. */
   skillName: string;
   /** The other side. */
   peerNodeId: string;
+  /** The other side's public key (64 lowercase hex). */
   peerPublicKey: string;
+  /** Final status: "completed" or "failed". */
   status: string;
+  /** Error code of a failed task (`TIMEOUT`, …), or null. */
   errorCode: string | null;
+  /** Credits that changed hands; 0 when the task failed. */
   price: number;
   /** Unix seconds. */
   createdAt: number;
+  /** Unix seconds when it ended, or null when not recorded. */
   finishedAt: number | null;
+  /** Run time in milliseconds, or null when unknown. */
   wallMs: number | null;
 }
 
 /** Per-provider history computed from consumer-side rows. */
 export interface ProviderHistory {
+  /** Provider's node id. */
   providerNodeId: string;
+  /** Tasks we asked of it since the cutoff. */
   total: number;
+  /** Tasks it completed. */
   completed: number;
+  /** Tasks that failed. */
   failed: number;
+  /** `completed / total`, from 0 to 1. */
   successRate: number;
+  /** Average run time in milliseconds, or null when none was recorded. */
   avgWallMs: number | null;
   /** Unix seconds. */
   lastInteraction: number;
@@ -33,6 +48,7 @@ export interface ProviderHistory {
 /** Durable task history. */
 export class TaskRepo {
   #db: Database;
+  /** Takes the open database. */
   constructor(db: Database) {
     this.#db = db;
   }

@@ -29,6 +29,7 @@ export interface TaskConsumerDeps {
 export interface TaskRequestOptions {
   /** Overall deadline in ms. Default 30 000. */
   timeoutMs?: number;
+  /** Stops the request early; it then resolves with a failed outcome. */
   signal?: AbortSignal;
 }
 
@@ -53,6 +54,7 @@ export class TaskConsumer {
   #log: Logger;
   #pending = new Map<string, Pending>();
 
+  /** Takes the collaborators and the policy's `initialCredit` (a new provider's starting balance). */
   constructor(
     deps: TaskConsumerDeps,
     policy: Pick<TaskPolicy, "initialCredit">,

@@ -68,6 +68,7 @@ export class TaskProvider {
   #avgMs = 1000;
   #closed = false;
 
+  /** Takes the collaborators and the credit and capacity policy. */
   constructor(deps: TaskProviderDeps, policy: TaskPolicy) {
     this.#d = deps;
     this.#policy = policy;

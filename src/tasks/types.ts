@@ -21,9 +21,13 @@ export type RunOutcome =
 
 /** What a handler run knows about its caller. */
 export interface RunContext {
+  /** Node id of the caller. */
   callerNodeId: string;
+  /** Task id of this run. */
   jobId: string;
+  /** Run deadline in ms: the request's, capped by the policy's `maxTaskTimeout`. */
   timeoutMs: number;
+  /** Cancels the run. */
   signal?: AbortSignal;
 }
 
@@ -43,10 +47,15 @@ export type SendMessage = <T extends "TASK_REQUEST" | "TASK_RESULT">(
 
 /** The credit and capacity policy of a provider. */
 export interface TaskPolicy {
+  /** Balance a caller starts with before its first task. */
   initialCredit: number;
+  /** Balance below which a caller's requests get INSUFFICIENT_CREDIT. */
   minBalance: number;
+  /** Callers that never ran a task for us may not go below a balance of 0. */
   titForTat: boolean;
+  /** Tasks run at once. */
   taskSlots: number;
+  /** Slow tasks that may wait for a slot; past it, requests get PROVIDER_BUSY. */
   maxQueueDepth: number;
   /** Seconds; 0 = unlimited. */
   maxTaskTimeout: number;
@@ -54,9 +63,13 @@ export interface TaskPolicy {
 
 /** A task's outcome as `knarr request --json` prints it. */
 export interface TaskOutcome {
+  /** Task id of the last attempt. */
   task_id: string;
+  /** Whether the provider completed the task. */
   status: "completed" | "failed";
+  /** Handler output; {} when the task failed. */
   output_data: JsonObject;
+  /** `{ code, message }` when the task failed; {} when it completed. */
   error: JsonObject;
   /** The provider that answered, when one did. */
   provider?: { node_id: string; host: string; port: number };

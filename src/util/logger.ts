@@ -41,8 +41,10 @@ export class Logger {
   #rank: number;
   #sink: LogSink;
   #prefix: string;
+  /** Lowest level written. */
   readonly level: LogLevel;
 
+  /** Takes the lowest level written, the line sink and a component name (defaults: "info", stderr, none). */
   constructor(options: LoggerOptions = {}) {
     this.level = options.level ?? "info";
     this.#rank = RANK[this.level];
@@ -60,15 +62,19 @@ export class Logger {
     return RANK[level] >= this.#rank;
   }
 
+  /** Writes `message` at debug level; dropped unless `level` is "debug". */
   debug(message: string): void {
     this.#write("debug", message);
   }
+  /** Writes `message` at info level, if enabled. */
   info(message: string): void {
     this.#write("info", message);
   }
+  /** Writes `message` at warn level, if enabled. */
   warn(message: string): void {
     this.#write("warn", message);
   }
+  /** Writes `message` at error level (always enabled). */
   error(message: string): void {
     this.#write("error", message);
   }
