@@ -107,3 +107,74 @@ Deno.test("SkillWatcher reloads a skill when its files change and keeps it when 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SkillWatcher polling alone sees edits, replaced files and removed modules", async () => {
+  const dir = await Deno.realPath(
+    await Deno.makeTempDir({ prefix: "knarr_poll_" }),
+  );
+  try {
+    await Deno.mkdir(`${dir}/lib`);
+    await Deno.writeTextFile(
+      `${dir}/hot.ts`,
+      'import { tag } from "./lib/tag.ts";\nexport const handle = () => ({ version: 1, tag });\n',
+    );
+    await Deno.writeTextFile(`${dir}/lib/tag.ts`, 'export const tag = "a";\n');
+    const spec: SkillSpec = {
+      name: "hot",
+      handlerPath: `${dir}/hot.ts`,
+      handlerExport: "handle",
+      net: [],
+      read: [],
+    };
+    await using sandbox = new SkillSandbox();
+    await sandbox.load(spec);
+    await using watcher = new SkillWatcher({ loader: sandbox }, {
+      debounceMs: 50,
+      pollMs: 100,
+      fileEvents: false,
+    });
+    watcher.watch([spec]);
+    const next = reader(watcher.events());
+    // Nothing changed: the first pass is only the baseline.
+    assertStrictEquals(await next(400), null);
+
+    // A module in a subdirectory, edited in place.
+    await Deno.writeTextFile(
+      `${dir}/lib/tag.ts`,
+      'export const tag = "bb";\n',
+    );
+    assertEquals(await next(5_000), { type: "reloaded", name: "hot" });
+    assertEquals(await sandbox.run("hot", {}, RUN), {
+      status: "ok",
+      output: { version: 1, tag: "bb" },
+    });
+
+    // The handler, replaced the way editors save (write elsewhere, rename over).
+    await Deno.writeTextFile(
+      `${dir}/hot.ts.tmp`,
+      'import { tag } from "./lib/tag.ts";\nexport const handle = () => ({ version: 2, tag });\n',
+    );
+    await Deno.rename(`${dir}/hot.ts.tmp`, `${dir}/hot.ts`);
+    assertEquals(await next(5_000), { type: "reloaded", name: "hot" });
+    assertEquals(await sandbox.run("hot", {}, RUN), {
+      status: "ok",
+      output: { version: 2, tag: "bb" },
+    });
+
+    // A new file is not an edit of anything loaded.
+    await Deno.writeTextFile(`${dir}/lib/unused.ts`, "export const x = 1;\n");
+    assertStrictEquals(await next(400), null);
+
+    // A removed module breaks the skill: the previous version keeps running.
+    await Deno.remove(`${dir}/lib/tag.ts`);
+    const event = await next(5_000);
+    assert(event?.type === "reload_failed", JSON.stringify(event));
+    assertEquals(await sandbox.run("hot", {}, RUN), {
+      status: "ok",
+      output: { version: 2, tag: "bb" },
+    });
+    await watcher.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
