@@ -14,6 +14,17 @@ function version(n: number): string {
   return `import { tag } from "./tag.ts";\nexport const handle = () => ({ version: ${n}, tag });\n`;
 }
 
+/** The skill "hot" with its handler at `<dir>/hot.ts`. */
+function hotSpec(dir: string): SkillSpec {
+  return {
+    name: "hot",
+    handlerPath: `${dir}/hot.ts`,
+    handlerExport: "handle",
+    net: [],
+    read: [],
+  };
+}
+
 /** Reads events with a timeout, without losing the one a timed-out read was waiting for. */
 function reader(events: AsyncGenerator<SkillReloadEvent>) {
   let pending: Promise<IteratorResult<SkillReloadEvent>> | null = null;
@@ -39,13 +50,7 @@ Deno.test("SkillWatcher reloads a skill when its files change and keeps it when 
     await Deno.writeTextFile(`${dir}/hot.ts`, version(1));
     await Deno.writeTextFile(`${dir}/tag.ts`, 'export const tag = "a";\n');
     await Deno.writeTextFile(`${dir}/other.txt`, "data");
-    const spec: SkillSpec = {
-      name: "hot",
-      handlerPath: `${dir}/hot.ts`,
-      handlerExport: "handle",
-      net: [],
-      read: [],
-    };
+    const spec = hotSpec(dir);
     await using sandbox = new SkillSandbox();
     await sandbox.load(spec);
     await using watcher = new SkillWatcher({ loader: sandbox }, {
@@ -119,13 +124,7 @@ Deno.test("SkillWatcher polling alone sees edits, replaced files and removed mod
       'import { tag } from "./lib/tag.ts";\nexport const handle = () => ({ version: 1, tag });\n',
     );
     await Deno.writeTextFile(`${dir}/lib/tag.ts`, 'export const tag = "a";\n');
-    const spec: SkillSpec = {
-      name: "hot",
-      handlerPath: `${dir}/hot.ts`,
-      handlerExport: "handle",
-      net: [],
-      read: [],
-    };
+    const spec = hotSpec(dir);
     await using sandbox = new SkillSandbox();
     await sandbox.load(spec);
     await using watcher = new SkillWatcher({ loader: sandbox }, {
