@@ -28,41 +28,33 @@ async function roundTrip(peer: RawPeer, id: string): Promise<void> {
   assertStrictEquals((await peer.readNonHeartbeat()).id, id);
 }
 
-Deno.test("RelayServer refuses connections beyond maxConnections", async () => {
-  await using relay = await startRelay({
-    maxConnections: 2,
-    maxConnectionsPerIp: 100,
-  });
-  using a = await RawPeer.connect(relay.port);
-  using b = await RawPeer.connect(relay.port);
-  await roundTrip(a, "a");
-  await roundTrip(b, "b");
-  using c = await RawPeer.connect(relay.port);
-  await c.expectClosed();
-  assertStrictEquals(relay.metrics.connectionsRejected, 1);
-  a.close();
-  await waitFor(() => relay.connections === 1, "a's slot to free up");
-  using d = await RawPeer.connect(relay.port);
-  await roundTrip(d, "d");
-});
+const CONNECTION_LIMITS = [
+  {
+    limit: "maxConnections",
+    options: { maxConnections: 2, maxConnectionsPerIp: 100 },
+  },
+  {
+    limit: "maxConnectionsPerIp",
+    options: { maxConnections: 100, maxConnectionsPerIp: 2 },
+  },
+];
 
-Deno.test("RelayServer refuses connections beyond maxConnectionsPerIp", async () => {
-  await using relay = await startRelay({
-    maxConnections: 100,
-    maxConnectionsPerIp: 2,
+for (const { limit, options } of CONNECTION_LIMITS) {
+  Deno.test(`RelayServer refuses connections beyond ${limit}`, async () => {
+    await using relay = await startRelay(options);
+    using a = await RawPeer.connect(relay.port);
+    using b = await RawPeer.connect(relay.port);
+    await roundTrip(a, "a");
+    await roundTrip(b, "b");
+    using c = await RawPeer.connect(relay.port);
+    await c.expectClosed();
+    assertStrictEquals(relay.metrics.connectionsRejected, 1);
+    a.close();
+    await waitFor(() => relay.connections === 1, "a's slot to free up");
+    using d = await RawPeer.connect(relay.port);
+    await roundTrip(d, "d");
   });
-  using a = await RawPeer.connect(relay.port);
-  using b = await RawPeer.connect(relay.port);
-  await roundTrip(a, "a");
-  await roundTrip(b, "b");
-  using c = await RawPeer.connect(relay.port);
-  await c.expectClosed();
-  assertStrictEquals(relay.metrics.connectionsRejected, 1);
-  b.close();
-  await waitFor(() => relay.connections === 1, "b's slot to free up");
-  using d = await RawPeer.connect(relay.port);
-  await roundTrip(d, "d");
-});
+}
 
 Deno.test("RelayServer meters each connection with a token bucket", async () => {
   await using relay = await startRelay({ rateLimit: 10, rateBurst: 5 });
