@@ -119,7 +119,7 @@ export const serveCommand: Command = {
     const level = logLevelFlag(ctx);
     const config = await serveConfig(ctx);
     // Taken right after reading: an edit made during startup is still reloaded.
-    const loadedStamp = config.file ? await fileStamp(config.file) : null;
+    const loadedStamp = config.file ? await fileStamp(config.file) : "";
     const logger = new Logger({ level });
     await using skills = new ConfiguredSkills(config, logger);
     await using node = await KnarrNode.fromConfig(config, {

@@ -1,40 +1,30 @@
 /** Watching one file (knarr.toml) for edits, debounced. */
 
-/** What identifies one version of a file on disk, for change detection. */
-export interface FileStamp {
-  mtimeMs: number;
-  size: number;
-  ino: number;
-}
+/**
+ * What identifies one version of a file on disk, for change detection:
+ * "mtime:size:inode", or "" when the file does not exist or cannot be read.
+ */
+export type FileStamp = string;
 
-/** The stamp of `path` now, or `null` if it does not exist or cannot be read. */
-export async function fileStamp(path: string): Promise<FileStamp | null> {
+/** The stamp of `path` now. */
+export async function fileStamp(path: string): Promise<FileStamp> {
   try {
     return stampOf(await Deno.stat(path));
   } catch {
-    return null;
+    return "";
   }
 }
 
-function stampSync(path: string): FileStamp | null {
+function stampSync(path: string): FileStamp {
   try {
     return stampOf(Deno.statSync(path));
   } catch {
-    return null;
+    return "";
   }
 }
 
 function stampOf(info: Deno.FileInfo): FileStamp {
-  return {
-    mtimeMs: info.mtime?.getTime() ?? 0,
-    size: info.size,
-    ino: info.ino ?? 0,
-  };
-}
-
-function sameStamp(a: FileStamp | null, b: FileStamp | null): boolean {
-  if (a === null || b === null) return a === b;
-  return a.mtimeMs === b.mtimeMs && a.size === b.size && a.ino === b.ino;
+  return `${info.mtime?.getTime()}:${info.size}:${info.ino}`;
 }
 
 /** Options for {@linkcode watchFile}. */
@@ -52,7 +42,7 @@ export interface WatchFileOptions {
    * The stamp of the version the caller loaded (take it right after reading the file).
    * A file that differs from it already counts as changed. Default: the stamp at start.
    */
-  since?: FileStamp | null;
+  since?: FileStamp;
 }
 
 /**
@@ -77,28 +67,27 @@ export function watchFile(
   } catch {
     // No change events here (or the directory is gone): polling alone still works.
   }
-  let seen: Promise<FileStamp | null> = Promise.resolve(
-    options.since !== undefined ? options.since : stampSync(path),
-  );
+  let seen = options.since ?? stampSync(path);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running = Promise.resolve();
   const schedule = () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
-      running = running.then(async () => {
+      running = running.then(() => {
         if (signal.aborted) return;
         // Stamp before reading, so an edit during the reload is seen as a change.
-        seen = fileStamp(path);
-        await seen;
-        await onChange();
+        seen = stampSync(path);
+        return onChange();
       }).catch(() => {});
     }, debounceMs);
   };
   let polling: Promise<void> | null = null;
   const poll = async () => {
-    const [before, now] = await Promise.all([seen, fileStamp(path)]);
-    if (!signal.aborted && !sameStamp(before, now)) {
-      seen = Promise.resolve(now);
+    const before = seen;
+    const now = await fileStamp(path);
+    // A reload that stamped the file meanwhile has seen this version already.
+    if (!signal.aborted && seen === before && now !== before) {
+      seen = now;
       schedule();
     }
   };
