@@ -41,6 +41,37 @@ async function readLines(
   return { lines: text.split("\n").slice(0, count), rest };
 }
 
+/** A `knarr relay --config <config> --port 0` process, once it printed its port and key. */
+interface StartedRelay {
+  child: Deno.ChildProcess;
+  port: number;
+  key: string;
+  /** The rest of stdout and all of stderr, read to the end. */
+  rest: Promise<string>;
+  stderr: Promise<string>;
+}
+
+async function startRelayCli(config: string): Promise<StartedRelay> {
+  const child = spawnRelay([
+    "--config",
+    config,
+    "--port",
+    "0",
+    "--log-level",
+    "warn",
+  ]);
+  const stderr = new Response(child.stderr).text();
+  const { lines, rest } = await readLines(child, 2);
+  const listening = /^Relay listening: 127\.0\.0\.1:(\d+)$/.exec(lines[0]!);
+  const keyLine = /^Relay key: ([0-9a-f]{64})$/.exec(lines[1]!);
+  if (!listening || !keyLine) {
+    child.kill("SIGKILL");
+    await child.status;
+    throw new Error(`Unexpected output: ${JSON.stringify(lines)}`);
+  }
+  return { child, port: Number(listening[1]), key: keyLine[1]!, rest, stderr };
+}
+
 Deno.test("knarr relay serves the V1 vector with a signed reply and stops cleanly on SIGTERM", async () => {
   const dir = await Deno.makeTempDir();
   try {
@@ -49,25 +80,7 @@ Deno.test("knarr relay serves the V1 vector with a signed reply and stops cleanl
       config,
       '[relay]\nhost = "127.0.0.1"\nport = 9009\nversion = "7.7.7"\n',
     );
-    const child = spawnRelay([
-      "--config",
-      config,
-      "--port",
-      "0",
-      "--log-level",
-      "warn",
-    ]);
-    const stderr = new Response(child.stderr).text();
-    const { lines, rest } = await readLines(child, 2);
-    const listening = /^Relay listening: 127\.0\.0\.1:(\d+)$/.exec(lines[0]!);
-    const keyLine = /^Relay key: ([0-9a-f]{64})$/.exec(lines[1]!);
-    if (!listening || !keyLine) {
-      child.kill("SIGKILL");
-      await child.status;
-      throw new Error(`Unexpected output: ${JSON.stringify(lines)}`);
-    }
-    const port = Number(listening[1]);
-    const key = keyLine[1]!;
+    const { child, port, key, rest, stderr } = await startRelayCli(config);
     try {
       using peer = await RawPeer.connect(port);
       await peer.write(vectorFrame(V1));
@@ -154,20 +167,8 @@ Deno.test("knarr relay with sign_replies = false answers the spec's exact frame 
     );
     const keys: string[] = [];
     for (let run = 0; run < 2; run++) {
-      const child = spawnRelay([
-        "--config",
-        config,
-        "--port",
-        "0",
-        "--log-level",
-        "warn",
-      ]);
-      const stderr = new Response(child.stderr).text();
-      const { lines, rest } = await readLines(child, 2);
-      const port = Number(
-        /^Relay listening: 127\.0\.0\.1:(\d+)$/.exec(lines[0]!)![1],
-      );
-      keys.push(/^Relay key: ([0-9a-f]{64})$/.exec(lines[1]!)![1]!);
+      const { child, port, key, rest, stderr } = await startRelayCli(config);
+      keys.push(key);
       try {
         using peer = await RawPeer.connect(port);
         await peer.write(vectorFrame(V1));
