@@ -177,7 +177,8 @@ export type {
   SendOptions,
   SignalOptions,
 } from "./src/relay/mod.ts";
-export { AssetStore, SkillSandbox } from "./src/skills/mod.ts";
+export { AssetStore } from "./src/assets/mod.ts";
+export { SkillSandbox } from "./src/skills/mod.ts";
 export type {
   RunOptions,
   RunOutcome as SkillRunOutcome,

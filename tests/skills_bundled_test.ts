@@ -1,11 +1,7 @@
 /** The example skills in skills/, run through the sandbox as a node would. */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import {
-  AssetStore,
-  resolveAssetRefs,
-  SkillSandbox,
-  type SkillSpec,
-} from "../src/skills/mod.ts";
+import { AssetStore, resolveAssetRefs } from "../src/assets/mod.ts";
+import { SkillSandbox, type SkillSpec } from "../src/skills/mod.ts";
 
 const RUN = { callerNodeId: "c".repeat(64), jobId: "bundled" };
 

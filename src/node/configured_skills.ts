@@ -1,13 +1,8 @@
 /** The skills of a knarr.toml: loaded into the Worker sandbox, announced, hot-reloaded. */
 import type { KnarrConfig, SkillConfig } from "../config/mod.ts";
 import { buildSheet } from "../discovery/mod.ts";
-import {
-  AssetStore,
-  resolveAssetRefs,
-  SkillSandbox,
-  skillSpecOf,
-  SkillWatcher,
-} from "../skills/mod.ts";
+import { AssetStore, resolveAssetRefs } from "../assets/mod.ts";
+import { SkillSandbox, skillSpecOf, SkillWatcher } from "../skills/mod.ts";
 import type { SkillReloadEvent } from "../skills/mod.ts";
 import { type Logger, SILENT_LOGGER } from "../util/mod.ts";
 import type { JsonObject } from "../wire/mod.ts";

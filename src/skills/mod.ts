@@ -5,9 +5,6 @@
  *
  * @module
  */
-export { AssetStore, DEFAULT_MAX_ASSET_BYTES } from "./asset_store.ts";
-export type { AssetStoreOptions } from "./asset_store.ts";
-export { assetRefHash, resolveAssetRefs } from "./asset_refs.ts";
 export {
   SkillLoadError,
   SkillPermissionError,

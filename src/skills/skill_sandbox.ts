@@ -19,7 +19,7 @@
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Logger, SILENT_LOGGER } from "../util/mod.ts";
 import type { JsonObject } from "../wire/mod.ts";
-import type { AssetStore } from "./asset_store.ts";
+import type { AssetStore } from "../assets/mod.ts";
 import { SkillLoadError, UnknownSkillError } from "./errors.ts";
 import { jsonText, parseJsonObject } from "./_json_check.ts";
 import { databasePaths, workerPermissions } from "./_permissions.ts";

@@ -5,7 +5,7 @@ import {
   assertRejects,
   assertStrictEquals,
 } from "../../tests/assert.ts";
-import { AssetStore } from "./asset_store.ts";
+import { AssetStore } from "../assets/mod.ts";
 import {
   SkillLoadError,
   SkillPermissionError,

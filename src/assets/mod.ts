@@ -1,0 +1,9 @@
+/**
+ * The assets layer: the node's content-addressed asset directory (files named by their
+ * SHA-256), shared by the skill sandbox, the asset sidecar and the node.
+ *
+ * @module
+ */
+export { AssetStore, DEFAULT_MAX_ASSET_BYTES } from "./asset_store.ts";
+export type { AssetStoreOptions } from "./asset_store.ts";
+export { assetRefHash, resolveAssetRefs } from "./asset_refs.ts";
