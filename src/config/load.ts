@@ -9,6 +9,7 @@ import { DEFAULTS } from "./schema.ts";
 import type {
   KnarrConfig,
   RelaySection,
+  SidecarSection,
   SkillConfig,
   Visibility,
 } from "./schema.ts";
@@ -50,6 +51,12 @@ const NODE_KEYS = [
   "max_task_timeout",
   "task_slots",
   "max_queue_depth",
+] as const;
+const SIDECAR_KEYS = [
+  "asset_dir",
+  "max_total_size",
+  "asset_ttl",
+  "allow_uploads",
 ] as const;
 const SKILL_KEYS = [
   "handler",
@@ -159,7 +166,7 @@ function buildConfig(
     "upnp",
     "gossip_fanout",
   ]);
-  const sidecar = new TableReader(file, "sidecar", doc.sidecar, ["asset_dir"]);
+  const sidecar = new TableReader(file, "sidecar", doc.sidecar, SIDECAR_KEYS);
   const policy = new TableReader(file, "policy", doc.policy, [
     "initial_credit",
     "min_balance",
@@ -261,6 +268,19 @@ function buildConfig(
         dir,
         sidecar.string("asset_dir", DEFAULTS.sidecar.assetDir, { min: 1 }),
       ),
+      maxTotalSize: sidecar.int(
+        "max_total_size",
+        DEFAULTS.sidecar.maxTotalSize,
+        1,
+        Number.MAX_SAFE_INTEGER,
+      ),
+      assetTtl: sidecar.int(
+        "asset_ttl",
+        DEFAULTS.sidecar.assetTtl,
+        0,
+        31_536_000,
+      ),
+      allowUploads: readAllowUploads(sidecar),
     },
     skills,
     bridges,
@@ -281,6 +301,28 @@ function buildConfig(
     },
     relay: readRelay(file, dir, doc.relay),
   };
+}
+
+function readAllowUploads(
+  sidecar: TableReader,
+): SidecarSection["allowUploads"] {
+  const v = sidecar.raw("allow_uploads");
+  if (v === undefined) return DEFAULTS.sidecar.allowUploads;
+  if (v === "any" || v === "callers") return v;
+  const fix =
+    `set allow_uploads = "any", "callers" or ["<node id>", ...] (64 lowercase hex characters each)`;
+  if (!Array.isArray(v)) {
+    sidecar.fail("allow_uploads", `got ${show(v)}; ${fix}`);
+  }
+  if (v.length === 0) {
+    sidecar.fail("allow_uploads", `the list is empty; ${fix}`);
+  }
+  for (const id of v) {
+    if (typeof id !== "string" || !NODE_ID_RE.test(id)) {
+      sidecar.fail("allow_uploads", `${show(id)} is not a node id; ${fix}`);
+    }
+  }
+  return [...(v as string[])];
 }
 
 function resolveStorage(dir: string, storage: string): string {

@@ -45,7 +45,12 @@ Deno.test("parseConfig() fills every default of the reference", () => {
     maxQueueDepth: 100,
   });
   assertEquals(c.network, { bootstrap: [], upnp: true, gossipFanout: 3 });
-  assertEquals(c.sidecar, { assetDir: join(dir, "assets") });
+  assertEquals(c.sidecar, {
+    assetDir: join(dir, "assets"),
+    maxTotalSize: 1_073_741_824,
+    assetTtl: 3600,
+    allowUploads: "any",
+  });
   assertEquals(c.bridges, {});
   assertEquals(c.policy, {
     initialCredit: 3.0,
@@ -95,6 +100,9 @@ upnp = false
 gossip_fanout = 5
 [sidecar]
 asset_dir = "blobs"
+max_total_size = 2048
+asset_ttl = 0
+allow_uploads = ["${id}"]
 [skills.fetch-page]
 handler = "skills/echo.ts:run"
 description = "d"
@@ -132,7 +140,12 @@ bind_identities = true
     host: "::1",
     port: 9001,
   }]);
-  assertEquals(c.sidecar.assetDir, join(dir, "blobs"));
+  assertEquals(c.sidecar, {
+    assetDir: join(dir, "blobs"),
+    maxTotalSize: 2048,
+    assetTtl: 0,
+    allowUploads: [id],
+  });
   const s = c.skills[0]!;
   assertEquals(
     [s.name, s.handlerExport, s.tags, s.visibility, s.allowedNodes],
@@ -193,6 +206,23 @@ Deno.test("defaultConfig() works without a file", () => {
   assertEquals(c.node.sidecarPort, 0);
   assertEquals(c.node.storage, "/tmp/x/node.db");
   assertEquals(c.skills, []);
+  assertEquals(c.sidecar, {
+    assetDir: "/tmp/x/assets",
+    maxTotalSize: DEFAULTS.sidecar.maxTotalSize,
+    assetTtl: DEFAULTS.sidecar.assetTtl,
+    allowUploads: "any",
+  });
+});
+
+Deno.test("parseConfig() reads [sidecar] allow_uploads as any, callers or node ids", () => {
+  const file = join(project(), "knarr.toml");
+  const read = (value: string) =>
+    parseConfig(`[sidecar]\nallow_uploads = ${value}`, file).sidecar
+      .allowUploads;
+  assertEquals(read(`"any"`), "any");
+  assertEquals(read(`"callers"`), "callers");
+  const ids = ["ab".repeat(32), "0f".repeat(32)];
+  assertEquals(read(JSON.stringify(ids)), ids);
 });
 
 Deno.test("parseConfig() rejects bad files with one line naming the file, the key and the fix", async (t) => {
@@ -334,6 +364,72 @@ Deno.test("parseConfig() rejects bad files with one line naming the file, the ke
       "unknown skill key",
       ECHO + "timeout = 5",
       /at skills\.echo\.timeout: unknown key/,
+    ],
+    [
+      "max_total_size zero",
+      "[sidecar]\nmax_total_size = 0",
+      /at sidecar\.max_total_size: must be an integer from 1 to 9007199254740991 \(got 0\)/,
+    ],
+    [
+      "max_total_size beyond 2^53-1",
+      // smol-toml itself refuses integers past 2^53-1; a float still gets here.
+      "[sidecar]\nmax_total_size = 1e16",
+      /at sidecar\.max_total_size: must be an integer from 1 to 9007199254740991/,
+    ],
+    [
+      "max_total_size as text",
+      `[sidecar]\nmax_total_size = "1GB"`,
+      /at sidecar\.max_total_size: must be an integer from 1 .* \(got "1GB"\)/,
+    ],
+    [
+      "asset_ttl negative",
+      "[sidecar]\nasset_ttl = -1",
+      /at sidecar\.asset_ttl: must be an integer from 0 to 31536000 \(got -1\)/,
+    ],
+    [
+      "asset_ttl fraction",
+      "[sidecar]\nasset_ttl = 1.5",
+      /at sidecar\.asset_ttl: must be an integer from 0 to 31536000 \(got 1\.5\)/,
+    ],
+    [
+      "asset_ttl over a year",
+      "[sidecar]\nasset_ttl = 31536001",
+      /at sidecar\.asset_ttl: must be an integer from 0 to 31536000/,
+    ],
+    [
+      "allow_uploads unknown word",
+      `[sidecar]\nallow_uploads = "everyone"`,
+      /at sidecar\.allow_uploads: got "everyone"; set allow_uploads = "any", "callers" or \["<node id>", \.\.\.\]/,
+    ],
+    [
+      "allow_uploads boolean",
+      "[sidecar]\nallow_uploads = true",
+      /at sidecar\.allow_uploads: got true; set allow_uploads = /,
+    ],
+    [
+      "allow_uploads empty list",
+      "[sidecar]\nallow_uploads = []",
+      /at sidecar\.allow_uploads: the list is empty; set allow_uploads = /,
+    ],
+    [
+      "allow_uploads bad node id",
+      `[sidecar]\nallow_uploads = ["abc"]`,
+      /at sidecar\.allow_uploads: "abc" is not a node id; set allow_uploads = /,
+    ],
+    [
+      "allow_uploads upper-case node id",
+      `[sidecar]\nallow_uploads = ["${"AB".repeat(32)}"]`,
+      /at sidecar\.allow_uploads: "(AB)+…" is not a node id/,
+    ],
+    [
+      "allow_uploads number in the list",
+      "[sidecar]\nallow_uploads = [1]",
+      /at sidecar\.allow_uploads: 1 is not a node id/,
+    ],
+    [
+      "unknown sidecar key",
+      "[sidecar]\nmax_asset_size = 1",
+      /at sidecar\.max_asset_size: unknown key; known keys are asset_dir, max_total_size, asset_ttl, allow_uploads/,
     ],
     [
       "relay key",

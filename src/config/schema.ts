@@ -47,6 +47,12 @@ export interface NetworkSection {
 export interface SidecarSection {
   /** Absolute path of the asset directory. */
   assetDir: string;
+  /** Quota for all stored assets together, in bytes. Default 1073741824 (1 GiB). */
+  maxTotalSize: number;
+  /** Seconds an asset is kept after upload; 0 = assets never expire. Default 3600. */
+  assetTtl: number;
+  /** Who may upload: "any" key pair (default, as the original), "callers" or these node ids. */
+  allowUploads: "any" | "callers" | string[];
 }
 
 /** `[skills.<name>]`. */
@@ -141,7 +147,7 @@ export interface KnarrConfig {
   node: NodeSection;
   /** `[network]`: bootstrap peers and gossip. */
   network: NetworkSection;
-  /** `[sidecar]`: where assets are stored. */
+  /** `[sidecar]`: where assets are stored, how many, how long, and who may upload. */
   sidecar: SidecarSection;
   /** `[skills.<name>]` tables, in file order. */
   skills: SkillConfig[];
@@ -165,7 +171,12 @@ export const DEFAULTS = {
     maxQueueDepth: 100,
   },
   network: { upnp: true, gossipFanout: 3 },
-  sidecar: { assetDir: "assets" },
+  sidecar: {
+    assetDir: "assets",
+    maxTotalSize: 1_073_741_824,
+    assetTtl: 3600,
+    allowUploads: "any",
+  },
   skill: {
     handlerExport: "handle",
     version: "1.0.0",

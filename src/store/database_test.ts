@@ -36,6 +36,7 @@ Deno.test("Database.open() migrates a fresh file to the latest schema in WAL mod
     "node_identity",
     "peers",
     "schema_migrations",
+    "sidecar_certificate",
     "skills",
     "tasks",
   ]);

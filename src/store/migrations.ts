@@ -79,6 +79,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX demand_by_last_seen ON demand (last_seen);
     `,
   },
+  {
+    version: 2,
+    name: "sidecar certificate",
+    // At most one row: CertificateRepo.put() replaces it.
+    sql: `
+      CREATE TABLE sidecar_certificate (
+        der BLOB NOT NULL,
+        created_at REAL NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

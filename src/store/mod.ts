@@ -1,4 +1,6 @@
 /** SQLite persistence: the database, its migrations, one repository per table. */
+export { CertificateRepo } from "./certificate_repo.ts";
+export type { CertificateRow } from "./certificate_repo.ts";
 export { Database, SCHEMA_VERSION } from "./database.ts";
 export type { DatabaseOptions, Row } from "./database.ts";
 export { DEMAND_MAX_ROWS, DemandRepo } from "./demand_repo.ts";
