@@ -5,7 +5,11 @@
  *
  * Run: deno task bench (or deno bench -A bench/tasks_bench.ts)
  */
-import { ConfiguredSkills, KnarrNode } from "../src/node/mod.ts";
+import {
+  assetStoreFromConfig,
+  ConfiguredSkills,
+  KnarrNode,
+} from "../src/node/mod.ts";
 import { parseConfig } from "../src/config/mod.ts";
 import { ECHO_SHEET } from "../tests/fixtures/sheets.ts";
 import type { QueryResult } from "../src/discovery/mod.ts";
@@ -26,7 +30,7 @@ const config = parseConfig(
     `tags = ["bench"]\ninput_schema = { text = "string" }\n`,
   `${root}knarr.toml`,
 );
-const skills = new ConfiguredSkills(config);
+const skills = new ConfiguredSkills(config, assetStoreFromConfig(config));
 const sandboxed = await KnarrNode.fromConfig(config, {
   runner: skills.runner(),
 });

@@ -65,8 +65,13 @@ Deno.test("knarr serve prints the seed's lines, serves knarr query, and stops cl
   try {
     assertMatch(node.lines[0]!, /^Node ID: [0-9a-f]{64}$/);
     const nodeId = node.lines[0]!.slice("Node ID: ".length);
+    const sidecarPort = Number(
+      /^Sidecar: https:\/\/127\.0\.0\.1:(\d+)$/.exec(node.lines[2]!)?.[1],
+    );
+    assert(sidecarPort > 0, "beside --port 0 the sidecar takes any free port");
     assertEquals(node.lines.slice(1), [
       `Listening: 127.0.0.1:${node.port}`,
+      `Sidecar: https://127.0.0.1:${sidecarPort}`,
       "Advertising: 127.0.0.1",
       "Loaded 1 skills from config",
     ]);
@@ -115,7 +120,7 @@ Deno.test("knarr serve prints the seed's lines, serves knarr query, and stops cl
         output_schema: { text: "string" },
         uri: "knarr:///tools/dev/echo@1.0",
       },
-      sidecar_port: 0,
+      sidecar_port: sidecarPort,
     }]);
 
     const none = await knarr([

@@ -1,7 +1,11 @@
 import { join } from "node:path";
 import { assertEquals } from "./assert.ts";
 import { parseConfig } from "../src/config/mod.ts";
-import { ConfiguredSkills, KnarrNode } from "../src/node/mod.ts";
+import {
+  assetStoreFromConfig,
+  ConfiguredSkills,
+  KnarrNode,
+} from "../src/node/mod.ts";
 
 Deno.test("A sandboxed skill over the wire: output, TIMEOUT kills the Worker, then it serves again", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "knarr-sandbox-wire-" });
@@ -20,10 +24,11 @@ Deno.test("A sandboxed skill over the wire: output, TIMEOUT kills the Worker, th
       `input_schema = { text = "string" }\n`,
     join(dir, "knarr.toml"),
   );
-  await using skills = new ConfiguredSkills(config);
+  await using assets = assetStoreFromConfig(config);
+  await using skills = new ConfiguredSkills(config, assets);
   await using provider = await KnarrNode.fromConfig(config, {
     runner: skills.runner(),
-    resolveAssets: (i) => skills.resolveAssets(i),
+    assets,
   });
   await provider.start({ maintenance: false });
   const applied = await skills.apply(provider, config.skills);

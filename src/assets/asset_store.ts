@@ -1,14 +1,84 @@
-/** Content-addressed asset files: `<dir>/<sha256 hex>`, written atomically. */
-import { isHex64, sha256Hex } from "../util/mod.ts";
+/**
+ * Content-addressed asset files: `<dir>/<sha256 hex>`. Writes stream into a temporary
+ * file while they are hashed and are renamed into place only when size and hash check
+ * out, so readers never see a partial asset. An in-memory index keeps sizes, upload
+ * times, access counts and retention; it is rebuilt from the directory on open.
+ */
+import { createHash } from "node:crypto";
+import { isHex64, type Logger, SILENT_LOGGER } from "../util/mod.ts";
+import {
+  AssetHashMismatchError,
+  AssetQuotaError,
+  AssetTooLargeError,
+  AssetTruncatedError,
+} from "./errors.ts";
 
 /** Options for {@linkcode AssetStore}. */
 export interface AssetStoreOptions {
   /** Largest asset in bytes (`[node] max_asset_size`). Default 104857600. */
   maxBytes?: number;
+  /** Quota for all assets together, bytes (`[sidecar] max_total_size`). Default 1073741824. */
+  maxTotalBytes?: number;
+  /** Seconds an asset is kept after upload; 0 = forever (`[sidecar] asset_ttl`). Default 3600. */
+  ttlSeconds?: number;
+  /** Unix seconds; injectable for tests. Default: the system clock. */
+  clock?: { now(): number };
+  /** Where the quota warning and sweep failures go. Default: silent. */
+  logger?: Logger;
+}
+
+/** What the store knows about one asset. */
+export interface AssetInfo {
+  /** SHA-256, 64 lowercase hex. */
+  hash: string;
+  /** Bytes. */
+  size: number;
+  /** Unix seconds of the upload (the file's mtime after a restart). */
+  uploadedAt: number;
+  /** Downloads since the store was opened. */
+  accessCount: number;
+}
+
+/** Anything with a `Deno.Reader`-style read (`Deno.Conn`, `Deno.FsFile`, TLS connections). */
+export interface ByteSource {
+  read(p: Uint8Array): Promise<number | null>;
+}
+
+/** Options of {@linkcode AssetStore.write}. */
+export interface WriteOptions {
+  /** Exact number of bytes to read from the source. */
+  size: number;
+  /** The hash the content must have. */
+  expectedHash?: string;
+  /** Cancels the write; the temporary file is removed. */
+  signal?: AbortSignal;
+  /** Called with the bytes written so far. */
+  onProgress?: (bytesDone: number) => void;
+}
+
+/** What a write stored. */
+export interface WriteOutcome {
+  /** SHA-256 of the content. */
+  hash: string;
+  /** Bytes. */
+  size: number;
+  /** False when the asset was already stored. */
+  created: boolean;
 }
 
 /** Default largest asset, as `[node] max_asset_size`. */
 export const DEFAULT_MAX_ASSET_BYTES = 104_857_600;
+const DEFAULT_MAX_TOTAL_BYTES = 1_073_741_824;
+const DEFAULT_TTL_SECONDS = 3600;
+const BUFFER_BYTES = 1024 * 1024;
+const TEMP_RE = /^\.[0-9a-f-]{36}\.tmp$/;
+const WARN_FRACTION = 0.8;
+
+interface Entry extends AssetInfo {
+  /** Kept past its TTL until then (unix seconds), unless downloaded since. */
+  retainedUntil: number;
+  downloadedSinceRetain: boolean;
+}
 
 /**
  * The node's asset directory, addressed by SHA-256.
@@ -16,7 +86,7 @@ export const DEFAULT_MAX_ASSET_BYTES = 104_857_600;
  * @example
  * ```ts
  * import { AssetStore } from "./mod.ts";
- * const store = new AssetStore("/tmp/assets");
+ * await using store = new AssetStore("/tmp/assets");
  * const hash = await store.put(new TextEncoder().encode("hello"));
  * console.log(await store.get(hash)); // "/tmp/assets/2cf24dba…"
  * ```
@@ -26,11 +96,61 @@ export class AssetStore {
   readonly dir: string;
   /** Largest asset in bytes. */
   readonly maxBytes: number;
+  /** Quota for all assets together. */
+  readonly maxTotalBytes: number;
+  /** Seconds an asset is kept after upload; 0 = forever. */
+  readonly ttlSeconds: number;
+  #clock: { now(): number };
+  #log: Logger;
+  #index = new Map<string, Entry>();
+  #total = 0;
+  #reserved = 0;
+  #opening: Promise<void> | null = null;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  #sweeping: Promise<unknown> = Promise.resolve();
+  #warned = false;
 
-  /** Takes the asset directory (trailing slashes dropped) and the size limit. */
+  /** Takes the asset directory (trailing slashes dropped) and the limits. */
   constructor(dir: string, options: AssetStoreOptions = {}) {
     this.dir = dir.replace(/\/+$/, "") || "/";
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_ASSET_BYTES;
+    this.maxTotalBytes = options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES;
+    this.ttlSeconds = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+    this.#clock = options.clock ?? { now: () => Date.now() / 1000 };
+    this.#log = options.logger ?? SILENT_LOGGER;
+  }
+
+  /**
+   * Creates the directory and indexes the assets in it (upload time = mtime); removes
+   * temporary files a crashed write left. Idempotent; other methods call it.
+   */
+  open(): Promise<void> {
+    return this.#opening ??= this.#scan();
+  }
+
+  async #scan(): Promise<void> {
+    await Deno.mkdir(this.dir, { recursive: true });
+    for await (const entry of Deno.readDir(this.dir)) {
+      if (!entry.isFile) continue;
+      const path = `${this.dir}/${entry.name}`;
+      if (TEMP_RE.test(entry.name)) {
+        await Deno.remove(path).catch(() => {});
+        continue;
+      }
+      if (!isHex64(entry.name)) continue;
+      const info = await Deno.stat(path).catch(() => null);
+      if (info === null) continue;
+      this.#add(
+        entry.name,
+        info.size,
+        (info.mtime?.getTime() ?? Date.now()) / 1000,
+      );
+    }
+  }
+
+  /** Bytes of all indexed assets. */
+  get totalBytes(): number {
+    return this.#total;
   }
 
   /** Path an asset has (or would have); throws `TypeError` for a malformed hash. */
@@ -68,34 +188,328 @@ export class AssetStore {
     return (await this.get(hash, options)) !== null;
   }
 
-  /** Stores bytes (once) and returns their SHA-256; throws `RangeError` past `maxBytes`. */
+  /** What the index knows of an asset, or null (call `open()` first). */
+  info(hash: string): AssetInfo | null {
+    this.pathOf(hash);
+    const e = this.#index.get(hash);
+    return e ? publicInfo(e) : null;
+  }
+
+  /** Up to `limit` assets, newest first, and the total size of all of them. */
+  list(limit = 1000): { assets: AssetInfo[]; totalSize: number } {
+    const assets = [...this.#index.values()]
+      .sort((a, b) => b.uploadedAt - a.uploadedAt || (a.hash < b.hash ? -1 : 1))
+      .slice(0, Math.max(0, limit))
+      .map(publicInfo);
+    return { assets, totalSize: this.#total };
+  }
+
+  /**
+   * Streams exactly `options.size` bytes from `source` into the store. Throws
+   * `AssetTooLargeError` or `AssetQuotaError` before reading anything,
+   * `AssetTruncatedError` when the source ends early and `AssetHashMismatchError` when
+   * `expectedHash` does not match; after any failure no file is left behind.
+   */
+  async write(
+    source: ByteSource,
+    options: WriteOptions,
+  ): Promise<WriteOutcome> {
+    const size = options.size;
+    if (!Number.isSafeInteger(size) || size < 1) {
+      throw new TypeError(
+        `Cannot store asset: size must be a whole number of bytes above 0 (got ${size})`,
+      );
+    }
+    if (options.expectedHash !== undefined && !isHex64(options.expectedHash)) {
+      throw new TypeError(
+        `Cannot store asset: expected hash "${
+          String(options.expectedHash).slice(0, 80)
+        }" is not 64 lowercase hex characters`,
+      );
+    }
+    if (size > this.maxBytes) throw new AssetTooLargeError(size, this.maxBytes);
+    await this.open();
+    const used = this.#total + this.#reserved;
+    if (used + size > this.maxTotalBytes) {
+      throw new AssetQuotaError(size, used, this.maxTotalBytes);
+    }
+    this.#reserved += size;
+    const temp = `${this.dir}/.${crypto.randomUUID()}.tmp`;
+    try {
+      const hash = await this.#copy(source, temp, options);
+      if (options.expectedHash !== undefined && hash !== options.expectedHash) {
+        throw new AssetHashMismatchError(options.expectedHash, hash);
+      }
+      const created = await this.#commit(temp, hash, size);
+      return { hash, size, created };
+    } catch (error) {
+      await Deno.remove(temp).catch(() => {});
+      throw error;
+    } finally {
+      this.#reserved -= size;
+    }
+  }
+
+  /** Reads `size` bytes into `temp` (double buffered: the next read overlaps the last write). */
+  async #copy(
+    source: ByteSource,
+    temp: string,
+    options: WriteOptions,
+  ): Promise<string> {
+    const hash = createHash("sha256");
+    const file = await Deno.open(temp, { write: true, createNew: true });
+    try {
+      const buffers = [
+        new Uint8Array(BUFFER_BYTES),
+        new Uint8Array(BUFFER_BYTES),
+      ];
+      let writing: Promise<void> = Promise.resolve();
+      let done = 0;
+      for (let k = 0; done < options.size; k++) {
+        const buffer = buffers[k & 1]!;
+        const want = Math.min(BUFFER_BYTES, options.size - done);
+        let filled = 0;
+        while (filled < want) {
+          options.signal?.throwIfAborted();
+          const n = await source.read(buffer.subarray(filled, want));
+          if (n === null) {
+            await writing.catch(() => {});
+            throw new AssetTruncatedError(done + filled, options.size);
+          }
+          filled += n;
+        }
+        const chunk = buffer.subarray(0, filled);
+        hash.update(chunk);
+        await writing;
+        done += filled;
+        const progress = done;
+        writing = writeAll(file, chunk).then(() =>
+          options.onProgress?.(progress)
+        );
+      }
+      await writing;
+      options.signal?.throwIfAborted();
+      return hash.digest("hex");
+    } finally {
+      file.close();
+    }
+  }
+
+  /** Renames a checked temp file into place; false when the asset was already there. */
+  async #commit(temp: string, hash: string, size: number): Promise<boolean> {
+    const path = this.pathOf(hash);
+    if (this.#index.has(hash) || (await this.has(hash))) {
+      await Deno.remove(temp).catch(() => {});
+      if (!this.#index.has(hash)) this.#add(hash, size, this.#clock.now());
+      return false;
+    }
+    await Deno.rename(temp, path);
+    this.#add(hash, size, this.#clock.now());
+    this.#checkQuota();
+    return true;
+  }
+
+  /** Stores bytes (once) and returns their SHA-256; throws `RangeError` past the limits. */
   async put(
     bytes: Uint8Array,
     options: { signal?: AbortSignal } = {},
   ): Promise<string> {
     if (bytes.byteLength > this.maxBytes) {
-      throw new RangeError(
-        `Cannot store asset: ${bytes.byteLength} bytes exceeds maximum ${this.maxBytes}`,
+      throw new AssetTooLargeError(bytes.byteLength, this.maxBytes);
+    }
+    const hash = createHash("sha256").update(bytes).digest("hex");
+    options.signal?.throwIfAborted();
+    await this.open();
+    if (await this.has(hash)) {
+      if (!this.#index.has(hash)) {
+        this.#add(hash, bytes.byteLength, this.#clock.now());
+      }
+      return hash;
+    }
+    let offset = 0;
+    const source: ByteSource = {
+      read: (p) => {
+        if (offset >= bytes.length) return Promise.resolve(null);
+        const n = Math.min(p.length, bytes.length - offset);
+        p.set(bytes.subarray(offset, offset + n));
+        offset += n;
+        return Promise.resolve(n);
+      },
+    };
+    if (bytes.length === 0) {
+      await Deno.writeFile(this.pathOf(hash), bytes);
+      this.#add(hash, 0, this.#clock.now());
+      return hash;
+    }
+    await this.write(source, {
+      size: bytes.length,
+      expectedHash: hash,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return hash;
+  }
+
+  /** Streams a local file into the store. */
+  async putFile(
+    path: string,
+    options: Omit<WriteOptions, "size"> = {},
+  ): Promise<WriteOutcome> {
+    using file = await Deno.open(path);
+    const { size } = await file.stat();
+    return await this.write(file, { ...options, size });
+  }
+
+  /**
+   * Opens a stored asset for reading (the caller closes the file), counting an access;
+   * null when it is not stored.
+   */
+  async openRead(
+    hash: string,
+  ): Promise<{ file: Deno.FsFile; size: number } | null> {
+    const path = this.pathOf(hash);
+    await this.open();
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        this.#drop(hash);
+        return null;
+      }
+      throw error;
+    }
+    const { size } = await file.stat();
+    const entry = this.#index.get(hash) ??
+      this.#add(hash, size, this.#clock.now());
+    entry.accessCount++;
+    entry.downloadedSinceRetain = true;
+    return { file, size };
+  }
+
+  /** Deletes an asset; false when it was not stored. */
+  async delete(hash: string): Promise<boolean> {
+    const path = this.pathOf(hash);
+    await this.open();
+    try {
+      await Deno.remove(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        this.#drop(hash);
+        return false;
+      }
+      throw error;
+    }
+    this.#drop(hash);
+    return true;
+  }
+
+  /**
+   * Marks an asset named in a task result: the sweep keeps it one more TTL from now, or
+   * until it has been downloaded, whichever comes first.
+   */
+  retain(hash: string): void {
+    const entry = this.#index.get(hash);
+    if (!entry) return;
+    entry.retainedUntil = this.#clock.now() + this.ttlSeconds;
+    entry.downloadedSinceRetain = false;
+  }
+
+  /** Deletes assets older than the TTL (except retained ones); returns their hashes. */
+  async sweep(): Promise<string[]> {
+    await this.open();
+    const deleted: string[] = [];
+    if (this.ttlSeconds > 0) {
+      const now = this.#clock.now();
+      for (const entry of [...this.#index.values()]) {
+        if (now - entry.uploadedAt <= this.ttlSeconds) continue;
+        if (now <= entry.retainedUntil && !entry.downloadedSinceRetain) {
+          continue;
+        }
+        try {
+          if (await this.delete(entry.hash)) deleted.push(entry.hash);
+        } catch (error) {
+          this.#log.warn(
+            `Cannot delete expired asset ${entry.hash.slice(0, 12)}: ${
+              (error as Error).message
+            }`,
+          );
+        }
+      }
+    }
+    this.#checkQuota();
+    return deleted;
+  }
+
+  /** Runs `sweep()` every `intervalMs` (default 60000) until `close()`. */
+  startSweeper(options: { intervalMs?: number } = {}): void {
+    if (this.#sweeper !== undefined) return;
+    this.#sweeper = setInterval(() => {
+      this.#sweeping = this.sweep().catch((error) =>
+        this.#log.warn(`Asset sweep failed: ${(error as Error).message}`)
+      );
+    }, options.intervalMs ?? 60_000);
+  }
+
+  /** Stops the sweeper and waits for a sweep in progress; idempotent. */
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+    await this.#sweeping;
+  }
+
+  /** Same as {@linkcode close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #add(hash: string, size: number, uploadedAt: number): Entry {
+    const old = this.#index.get(hash);
+    if (old) return old;
+    const entry: Entry = {
+      hash,
+      size,
+      uploadedAt,
+      accessCount: 0,
+      retainedUntil: 0,
+      downloadedSinceRetain: false,
+    };
+    this.#index.set(hash, entry);
+    this.#total += size;
+    return entry;
+  }
+
+  #drop(hash: string): void {
+    const entry = this.#index.get(hash);
+    if (!entry) return;
+    this.#index.delete(hash);
+    this.#total -= entry.size;
+  }
+
+  #checkQuota(): void {
+    const over = this.#total > WARN_FRACTION * this.maxTotalBytes;
+    if (over && !this.#warned) {
+      this.#log.warn(
+        `Asset directory "${this.dir}" is at ${
+          Math.round((this.#total / this.maxTotalBytes) * 100)
+        } % of its quota (${this.#total} of ${this.maxTotalBytes} bytes); raise [sidecar] max_total_size or lower asset_ttl`,
       );
     }
-    const hash = await sha256Hex(bytes);
-    options.signal?.throwIfAborted();
-    if (await this.has(hash)) return hash;
-    await Deno.mkdir(this.dir, { recursive: true });
-    // Readers only ever see complete files: write aside, then rename into place.
-    const temp = `${this.dir}/.${hash}.${crypto.randomUUID()}.tmp`;
-    try {
-      await Deno.writeFile(temp, bytes, {
-        createNew: true,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      await Deno.rename(temp, this.pathOf(hash));
-    } catch (error) {
-      await Deno.remove(temp).catch(() => {});
-      throw new Error(`Cannot store asset "${hash}" in "${this.dir}"`, {
-        cause: error,
-      });
-    }
-    return hash;
+    this.#warned = over;
+  }
+}
+
+function publicInfo(e: Entry): AssetInfo {
+  return {
+    hash: e.hash,
+    size: e.size,
+    uploadedAt: e.uploadedAt,
+    accessCount: e.accessCount,
+  };
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    offset += await file.write(bytes.subarray(offset));
   }
 }

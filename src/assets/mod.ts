@@ -5,5 +5,17 @@
  * @module
  */
 export { AssetStore, DEFAULT_MAX_ASSET_BYTES } from "./asset_store.ts";
-export type { AssetStoreOptions } from "./asset_store.ts";
+export type {
+  AssetInfo,
+  AssetStoreOptions,
+  ByteSource,
+  WriteOptions,
+  WriteOutcome,
+} from "./asset_store.ts";
 export { assetRefHash, resolveAssetRefs } from "./asset_refs.ts";
+export {
+  AssetHashMismatchError,
+  AssetQuotaError,
+  AssetTooLargeError,
+  AssetTruncatedError,
+} from "./errors.ts";

@@ -10,8 +10,12 @@ export interface Output {
   error(line: string): void;
   /** Writes a value as indented JSON to stdout. */
   json(value: unknown): void;
-  /** True when stdout is a terminal (progress displays only then). */
+  /** True when stdout is a terminal. */
   readonly isTerminal: boolean;
+  /** True when stderr is a terminal: only then are progress lines drawn. */
+  readonly progressEnabled: boolean;
+  /** Redraws the progress line on stderr; null ends it with a newline. */
+  progress(line: string | null): void;
 }
 
 function writeAll(
@@ -33,19 +37,29 @@ export function processOutput(): Output {
     json: (value) =>
       writeAll(Deno.stdout, JSON.stringify(value, jsonReplacer, 2) + "\n"),
     isTerminal: Deno.stdout.isTerminal(),
+    progressEnabled: Deno.stderr.isTerminal(),
+    progress: (line) =>
+      writeAll(Deno.stderr, line === null ? "\n" : `\r\x1b[2K${line}`),
   };
 }
 
-/** An Output that records lines, for tests and embedding. */
-export function memoryOutput(): Output & {
+/** An Output that records lines, for tests and embedding; `progress: true` acts as a terminal. */
+export function memoryOutput(options: { progress?: boolean } = {}): Output & {
   stdout: string[];
   stderr: string[];
+  progressLines: string[];
 } {
   const stdout: string[] = [];
   const stderr: string[] = [];
+  const progressLines: string[] = [];
   return {
     stdout,
     stderr,
+    progressLines,
+    progressEnabled: options.progress ?? false,
+    progress: (line) => {
+      if (line !== null) progressLines.push(line);
+    },
     print: (line) => stdout.push(line),
     error: (line) => stderr.push(line),
     json: (value) => stdout.push(JSON.stringify(value, jsonReplacer, 2)),

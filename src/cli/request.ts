@@ -1,5 +1,4 @@
 /** `knarr request`: run a task on the best provider of a skill. */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { plainJson } from "../discovery/mod.ts";
 import { isJsonObject, parseJson } from "../wire/mod.ts";
@@ -8,8 +7,9 @@ import type { Command, CommandContext } from "./command.ts";
 import { intFlag, secondsFlag, stringFlag, UsageError } from "./command.ts";
 import { LOG_LEVEL_FLAG, logLevelFlag } from "./flags.ts";
 import { bootstrapFlag, oneShotNode } from "./query.ts";
+import { downloadOutputs, inputFiles, uploadingInput } from "./transfer.ts";
 
-/** Parses `--input`: a JSON object whose top-level "@path" values are replaced by the file's text. */
+/** Parses `--input`: a JSON object (its `@path` values name files to upload). */
 export function inputFlag(ctx: CommandContext): JsonObject {
   const text = stringFlag(ctx, "input") ?? "{}";
   let value: JsonValue;
@@ -20,19 +20,6 @@ export function inputFlag(ctx: CommandContext): JsonObject {
   }
   if (!isJsonObject(value)) {
     throw new UsageError("Invalid --input: must be a JSON object");
-  }
-  for (const [key, v] of Object.entries(value)) {
-    if (typeof v === "string" && v.startsWith("@") && v.length > 1) {
-      try {
-        value[key] = readFileSync(v.slice(1), "utf8");
-      } catch (error) {
-        throw new UsageError(
-          `Cannot read --input file "${v.slice(1)}" for "${key}": ${
-            (error as Error).message
-          }`,
-        );
-      }
-    }
   }
   return value;
 }
@@ -46,7 +33,7 @@ export const requestCommand: Command = {
   name: "request",
   summary: "Run a task on the network's best provider of a skill",
   usage:
-    "knarr request --skill NAME --input JSON --bootstrap host:port [--timeout 30] [--json]",
+    "knarr request --skill NAME --input JSON --bootstrap host:port [--output-dir DIR] [--timeout 30] [--json]",
   flags: {
     skill: {
       type: "string",
@@ -56,7 +43,7 @@ export const requestCommand: Command = {
     input: {
       type: "string",
       description:
-        'Input JSON object; a value "@path" is replaced by that file\'s text',
+        'Input JSON object; a top-level value "@path" uploads that file to the provider\'s sidecar and sends knarr-asset://<sha256>',
       valueName: "json",
       defaultText: "{}",
     },
@@ -79,7 +66,8 @@ export const requestCommand: Command = {
     },
     "output-dir": {
       type: "string",
-      description: "Also save the result as <dir>/<task_id>.json",
+      description:
+        "Download every knarr-asset:// output into <dir> and save the result as <dir>/<task_id>.json",
       valueName: "dir",
     },
     json: { type: "boolean", description: "Print the whole result as JSON" },
@@ -89,6 +77,7 @@ export const requestCommand: Command = {
     const skill = stringFlag(ctx, "skill");
     if (!skill) throw new UsageError("Missing --skill NAME");
     const input = inputFlag(ctx);
+    const files = inputFiles(input);
     const bootstrap = bootstrapFlag(ctx);
     const timeoutMs = (secondsFlag(ctx, "timeout") ?? 30) * 1000;
     intFlag(ctx, "port", 0, 65535);
@@ -98,19 +87,39 @@ export const requestCommand: Command = {
       bootstrap,
       Math.min(timeoutMs, 5000),
     );
+    const progress = !ctx.values.json;
     const outcome = await node.request(skill, input, {
       timeoutMs,
       signal: ctx.signal,
+      ...(files.size > 0
+        ? {
+          prepareInput: uploadingInput(node, input, files, ctx.out, {
+            progress,
+          }),
+        }
+        : {}),
     });
-    const result = {
+    const result: Record<string, unknown> = {
       task_id: outcome.task_id,
       status: outcome.status,
       output_data: plainJson(outcome.output_data),
       error: plainJson(outcome.error),
     };
     const outputDir = stringFlag(ctx, "output-dir");
+    let downloaded: Awaited<ReturnType<typeof downloadOutputs>> = [];
     if (outputDir !== undefined) {
       Deno.mkdirSync(outputDir, { recursive: true });
+      if (outcome.status === "completed" && outcome.provider) {
+        downloaded = await downloadOutputs(
+          node,
+          outcome.provider,
+          outcome.output_data,
+          outputDir,
+          ctx.out,
+          { progress, signal: ctx.signal },
+        );
+        if (ctx.values.json) result.downloaded = downloaded;
+      }
       Deno.writeTextFileSync(
         join(outputDir, `${outcome.task_id}.json`),
         JSON.stringify(result, null, 2) + "\n",
@@ -123,6 +132,9 @@ export const requestCommand: Command = {
       ctx.out.print("Output:");
       for (const [k, v] of Object.entries(outcome.output_data)) {
         ctx.out.print(`  ${k}: ${show(v)}`);
+      }
+      for (const d of downloaded) {
+        ctx.out.print(`Downloaded: ${d.key} -> ${d.path} (${d.bytes} bytes)`);
       }
     } else {
       ctx.out.print("Status: failed");

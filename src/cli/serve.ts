@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { defaultConfig, formatHostPort, loadConfig } from "../config/mod.ts";
 import type { ConfigOverrides, KnarrConfig } from "../config/mod.ts";
 import {
+  assetStoreFromConfig,
   ConfiguredSkills,
   fileStamp,
   KnarrNode,
@@ -25,6 +26,8 @@ export async function serveConfig(ctx: CommandContext): Promise<KnarrConfig> {
   if (port !== undefined) overrides.port = port;
   const host = stringFlag(ctx, "host");
   if (host !== undefined) overrides.host = host;
+  const sidecarPort = intFlag(ctx, "sidecar-port", 0, 65535);
+  if (sidecarPort !== undefined) overrides.sidecarPort = sidecarPort;
   const advertise = stringFlag(ctx, "advertise-host");
   if (advertise !== undefined) overrides.advertiseHost = advertise;
   const storage = stringFlag(ctx, "storage");
@@ -78,6 +81,12 @@ export const serveCommand: Command = {
       valueName: "port",
       defaultText: "9000",
     },
+    "sidecar-port": {
+      type: "string",
+      description: "HTTPS port of the asset sidecar (0 disables it)",
+      valueName: "port",
+      defaultText: "port + 1; any free port when --port is 0",
+    },
     host: {
       type: "string",
       description: "Interface to listen on",
@@ -121,16 +130,23 @@ export const serveCommand: Command = {
     // Taken right after reading: an edit made during startup is still reloaded.
     const loadedStamp = config.file ? await fileStamp(config.file) : "";
     const logger = new Logger({ level });
-    await using skills = new ConfiguredSkills(config, logger);
+    await using assets = assetStoreFromConfig(config, logger);
+    await using skills = new ConfiguredSkills(config, assets, logger);
     await using node = await KnarrNode.fromConfig(config, {
       logger,
       runner: skills.runner(),
-      resolveAssets: (input) => skills.resolveAssets(input),
+      assets,
     });
     await node.start();
+    assets.startSweeper();
     const advertise = node.advertise!;
     ctx.out.print(`Node ID: ${node.nodeId}`);
     ctx.out.print(`Listening: ${config.node.host}:${node.listening!.port}`);
+    if (node.sidecar) {
+      ctx.out.print(
+        `Sidecar: https://${config.node.host}:${node.sidecar.port}`,
+      );
+    }
     if (advertise.source === "detected") {
       ctx.out.print(`Auto-detected advertise address: ${advertise.host}`);
     } else {

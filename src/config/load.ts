@@ -18,6 +18,8 @@ import type {
 export interface ConfigOverrides {
   /** Port to listen on (`--port`). */
   port?: number;
+  /** Asset sidecar port (`--sidecar-port`); 0 disables, as in the file. */
+  sidecarPort?: number;
   /** Interface to listen on (`--host`). */
   host?: string;
   /** Address announced to other nodes (`--advertise-host`). */
@@ -174,7 +176,8 @@ function buildConfig(
   ]);
 
   const port = overrides.port ?? node.int("port", DEFAULTS.node.port, 0, 65535);
-  const defaultSidecar = port === 0 || port === 65535 ? 0 : port + 1;
+  // Absent: the protocol port + 1, or any free port beside a node on any free port.
+  const defaultSidecar = port === 0 ? 0 : port === 65535 ? null : port + 1;
   const advertise = overrides.advertiseHost ??
     node.string("advertise_host", "", { max: 256 });
   const storageRaw = node.string("storage", DEFAULTS.node.storage, { min: 1 });
@@ -232,7 +235,10 @@ function buildConfig(
         ? resolve(overrides.storage)
         : resolveStorage(dir, storageRaw),
       advertiseHost: advertise === "" ? null : advertise,
-      sidecarPort: node.int("sidecar_port", defaultSidecar, 0, 65535),
+      sidecarPort: sidecarPort(
+        overrides.sidecarPort ?? node.int("sidecar_port", -1, 0, 65535),
+        defaultSidecar,
+      ),
       maxAssetSize: node.int(
         "max_asset_size",
         DEFAULTS.node.maxAssetSize,
@@ -526,4 +532,13 @@ function insideProject(s: TableReader, dir: string, path: string): string {
     s.fail("handler", `file ${show(path)} not found in "${dir}"`);
   }
   return abs;
+}
+
+/** `[node] sidecar_port` as the node uses it: null = no sidecar, 0 = any free port. */
+function sidecarPort(
+  configured: number,
+  fallback: number | null,
+): number | null {
+  if (configured === -1) return fallback;
+  return configured === 0 ? null : configured;
 }

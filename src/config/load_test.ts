@@ -134,7 +134,11 @@ bind_identities = true
   );
   assertEquals(c.node.storage, join(dir, "data", "n.db"));
   assertEquals(c.node.advertiseHost, "node.example");
-  assertEquals(c.node.sidecarPort, 0);
+  assertEquals(
+    c.node.sidecarPort,
+    null,
+    "sidecar_port = 0 disables the sidecar",
+  );
   assertEquals(c.node.maxTaskTimeout, 0);
   assertEquals(c.network.bootstrap, [{ host: "10.0.0.1", port: 9000 }, {
     host: "::1",
@@ -199,10 +203,31 @@ Deno.test("parseConfig() applies overrides over file values over defaults", () =
   assertEquals(c.bridges, { "mcp-a": 7 });
 });
 
+Deno.test("loadConfig() sidecar_port: port + 1, explicit, disabled, and --sidecar-port", async () => {
+  const dir = Deno.makeTempDirSync();
+  const file = join(dir, "knarr.toml");
+  Deno.writeTextFileSync(file, "[node]\nport = 9300\n");
+  assertEquals((await loadConfig(file)).node.sidecarPort, 9301);
+  assertEquals(
+    (await loadConfig(file, { sidecarPort: 9400 })).node.sidecarPort,
+    9400,
+  );
+  assertEquals(
+    (await loadConfig(file, { sidecarPort: 0 })).node.sidecarPort,
+    null,
+  );
+  Deno.writeTextFileSync(file, "[node]\nport = 65535\n");
+  assertEquals((await loadConfig(file)).node.sidecarPort, null);
+  Deno.writeTextFileSync(file, "[node]\nport = 9300\nsidecar_port = 7000\n");
+  assertEquals((await loadConfig(file)).node.sidecarPort, 7000);
+  Deno.removeSync(dir, { recursive: true });
+});
+
 Deno.test("defaultConfig() works without a file", () => {
   const c = defaultConfig("/tmp/x", { port: 0 });
   assertEquals(c.file, null);
   assertEquals(c.node.port, 0);
+  // Beside a node on any free port, the sidecar takes any free port too.
   assertEquals(c.node.sidecarPort, 0);
   assertEquals(c.node.storage, "/tmp/x/node.db");
   assertEquals(c.skills, []);

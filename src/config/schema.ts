@@ -13,8 +13,8 @@ export interface NodeSection {
   storage: string;
   /** Explicit advertised host, or null to auto-detect. */
   advertiseHost: string | null;
-  /** Asset sidecar port; 0 disables. */
-  sidecarPort: number;
+  /** Asset sidecar port: null = no sidecar (`sidecar_port = 0`), 0 = any free port. */
+  sidecarPort: number | null;
   /** Largest asset the asset store accepts, in bytes. Default 104857600 (100 MiB). */
   maxAssetSize: number;
   /** Seconds; 0 = unlimited. */

@@ -1,11 +1,10 @@
 /** The skills of a knarr.toml: loaded into the Worker sandbox, announced, hot-reloaded. */
 import type { KnarrConfig, SkillConfig } from "../config/mod.ts";
 import { buildSheet } from "../discovery/mod.ts";
-import { AssetStore, resolveAssetRefs } from "../assets/mod.ts";
+import { AssetStore } from "../assets/mod.ts";
 import { SkillSandbox, skillSpecOf, SkillWatcher } from "../skills/mod.ts";
 import type { SkillReloadEvent } from "../skills/mod.ts";
 import { type Logger, SILENT_LOGGER } from "../util/mod.ts";
-import type { JsonObject } from "../wire/mod.ts";
 import type { KnarrNode, SkillRunner } from "./knarr_node.ts";
 
 /** What applying a skill list did. */
@@ -20,6 +19,19 @@ export interface ApplyOutcome {
   removed: string[];
 }
 
+/** The asset directory of a configuration, with its size limits, TTL and quota. */
+export function assetStoreFromConfig(
+  config: KnarrConfig,
+  logger: Logger = SILENT_LOGGER,
+): AssetStore {
+  return new AssetStore(config.sidecar.assetDir, {
+    maxBytes: config.node.maxAssetSize,
+    maxTotalBytes: config.sidecar.maxTotalSize,
+    ttlSeconds: config.sidecar.assetTtl,
+    logger: logger.child("assets"),
+  });
+}
+
 /** Owns the sandbox, the asset store and the file watcher of a served configuration. */
 export class ConfiguredSkills {
   /** The Worker sandbox that runs the configured handlers. */
@@ -31,12 +43,17 @@ export class ConfiguredSkills {
   #current = new Map<string, string>();
   #configs = new Map<string, SkillConfig>();
 
-  /** Takes the served configuration and a logger (default: silent); loads nothing until `apply()`. */
-  constructor(config: KnarrConfig, logger: Logger = SILENT_LOGGER) {
+  /**
+   * Takes the served configuration, the node's asset directory and a logger (default:
+   * silent); loads nothing until `apply()`.
+   */
+  constructor(
+    config: KnarrConfig,
+    assets: AssetStore,
+    logger: Logger = SILENT_LOGGER,
+  ) {
     this.#log = logger;
-    this.assets = new AssetStore(config.sidecar.assetDir, {
-      maxBytes: config.node.maxAssetSize,
-    });
+    this.assets = assets;
     this.sandbox = new SkillSandbox(
       {
         logger: logger.child("skills"),
@@ -69,11 +86,6 @@ export class ConfiguredSkills {
           ...(ctx.signal ? { signal: ctx.signal } : {}),
         }),
     };
-  }
-
-  /** Rewrites top-level `knarr-asset://<hash>` strings to local paths of stored assets. */
-  resolveAssets(input: JsonObject): Promise<JsonObject> {
-    return resolveAssetRefs(input, this.assets);
   }
 
   /**

@@ -1,4 +1,6 @@
 /** KnarrNode: the composition root of a node and the public programmatic API. */
+import { assetRefHash, resolveAssetRefs } from "../assets/mod.ts";
+import type { AssetStore } from "../assets/mod.ts";
 import type { HostPort, KnarrConfig } from "../config/mod.ts";
 import type { Identity } from "../crypto/mod.ts";
 import {
@@ -21,6 +23,7 @@ import type {
   SheetSource,
 } from "../discovery/mod.ts";
 import {
+  CertificateRepo,
   Database,
   DemandRepo,
   LedgerRepo,
@@ -29,6 +32,16 @@ import {
   SkillRepo,
   TaskRepo,
 } from "../store/mod.ts";
+import {
+  loadOrCreateCertificate,
+  SidecarClient,
+  SidecarServer,
+} from "../sidecar/mod.ts";
+import type {
+  SidecarServerOptions,
+  TransferOptions,
+  UploadOutcome,
+} from "../sidecar/mod.ts";
 import { TaskConsumer, TaskProvider } from "../tasks/mod.ts";
 import type {
   ExecutableSkill,
@@ -69,8 +82,10 @@ export interface KnarrNodeOptions {
   port?: number;
   /** Address announced to others; default: the bound host, or detected when bound to 0.0.0.0. */
   advertiseHost?: string | null;
-  /** Sidecar port announced with skills. Default 0 (none). */
-  sidecarPort?: number;
+  /** The node's asset directory (task inputs, `ctx.storeAsset`, the sidecar). Default: none. */
+  assets?: AssetStore;
+  /** Runs the asset sidecar over `assets` on `start()`. Default: no sidecar. */
+  sidecar?: NodeSidecarOptions;
   /** Transport; default real TCP. */
   transport?: Transport;
   /** Discovery timings and limits. */
@@ -91,8 +106,26 @@ export interface KnarrNodeOptions {
   policy?: Partial<TaskPolicy>;
   /** Runs configured skill files (the Worker sandbox); in-process handlers need none. */
   runner?: SkillRunner;
-  /** Rewrites `knarr-asset://` input references before a handler runs. */
-  resolveAssets?: (input: JsonObject) => Promise<JsonObject>;
+}
+
+/** The asset sidecar of a node. */
+export interface NodeSidecarOptions extends SidecarServerOptions {
+  /**
+   * Who may upload: every signer (default, as the original), `"callers"` (nodes in
+   * the peer table or the ledger: peers that have dealt with us), or these node ids.
+   * The node itself always may.
+   */
+  allowUploads?: "any" | "callers" | readonly string[];
+}
+
+/** A node whose sidecar is reachable: a `QueryResult` or a task's `provider` fits. */
+export interface AssetPeer {
+  /** The node id its sidecar certificate must match. */
+  node_id: string;
+  /** Its host. */
+  host: string;
+  /** Its announced sidecar port; 0 means it has none. */
+  sidecar_port: number;
 }
 
 /** Runs skills that are not in-process handlers (the Worker sandbox implements it). */
@@ -128,6 +161,23 @@ export const DEFAULT_POLICY: TaskPolicy = {
   maxQueueDepth: 100,
   maxTaskTimeout: 3600,
 };
+
+/** How long a provider waits for an input asset from the caller's sidecar. */
+const FETCH_TIMEOUT_MS = 300_000;
+
+function sidecarTarget(
+  peer: AssetPeer,
+  action: string,
+): { nodeId: string; host: string; port: number } {
+  if (!(peer.sidecar_port > 0)) {
+    throw new TypeError(
+      `Cannot ${action}: node "${
+        peer.node_id.slice(0, 16)
+      }" announces no asset sidecar`,
+    );
+  }
+  return { nodeId: peer.node_id, host: peer.host, port: peer.sidecar_port };
+}
 
 /** Counters of messages refused by this node. */
 export interface NodeStats {
@@ -186,6 +236,8 @@ export class KnarrNode {
     port: number;
     sidecarPort: number;
   };
+  #sidecar: SidecarServer | null = null;
+  #client: SidecarClient | null = null;
   #closed = false;
 
   private constructor(
@@ -214,7 +266,7 @@ export class KnarrNode {
       publicKey: identity.publicKey,
       host: options.advertiseHost ?? options.host ?? "127.0.0.1",
       port: options.port ?? 0,
-      sidecarPort: options.sidecarPort ?? 0,
+      sidecarPort: 0,
     };
     const messenger: Messenger = {
       request: (to, type, fields, opts) =>
@@ -238,9 +290,7 @@ export class KnarrNode {
       tasks: this.tasks,
       clock,
       send,
-      ...(options.resolveAssets
-        ? { resolveAssets: options.resolveAssets }
-        : {}),
+      resolveAssets: (input, caller) => this.#fetchMissingAssets(input, caller),
       logger: this.#log.child("tasks"),
     }, policy);
     this.consumer = new TaskConsumer({
@@ -291,8 +341,15 @@ export class KnarrNode {
       host: config.node.host,
       port: config.node.port,
       advertiseHost: config.node.advertiseHost,
-      // The asset sidecar is not built yet: announce no sidecar port rather than a dead one.
-      sidecarPort: 0,
+      ...(config.node.sidecarPort !== null && options.assets
+        ? {
+          sidecar: {
+            host: config.node.host,
+            port: config.node.sidecarPort,
+            allowUploads: config.sidecar.allowUploads,
+          },
+        }
+        : {}),
       ...options,
       discovery: { fanout: config.network.gossipFanout, ...options.discovery },
       policy: {
@@ -344,8 +401,160 @@ export class KnarrNode {
     );
     this.#self.host = this.#advertise.host;
     this.#self.port = this.#listening.port;
+    if (this.#options.sidecar && this.#options.assets) {
+      await this.#startSidecar(this.#options.sidecar, this.#options.assets);
+    }
     if (options.maintenance !== false) this.discovery.start();
     return this.address;
+  }
+
+  /** The running asset sidecar, or null. */
+  get sidecar(): SidecarServer | null {
+    return this.#sidecar;
+  }
+
+  /** The node's asset directory, or null. */
+  get assets(): AssetStore | null {
+    return this.#options.assets ?? null;
+  }
+
+  async #startSidecar(
+    options: NodeSidecarOptions,
+    assets: AssetStore,
+  ): Promise<void> {
+    const { allowUploads = "any", ...serverOptions } = options;
+    try {
+      this.#sidecar = await SidecarServer.start({
+        identity: this.identity,
+        certificate: await loadOrCreateCertificate(
+          new CertificateRepo(this.db),
+          this.identity,
+        ),
+        assets,
+        logger: this.#log.child("sidecar"),
+        ...(allowUploads === "any"
+          ? {}
+          : { allowUpload: (who) => this.#mayUpload(allowUploads, who) }),
+      }, { host: this.#options.host ?? "127.0.0.1", ...serverOptions });
+    } catch (error) {
+      await this.#listening?.close();
+      this.#listening = null;
+      throw error;
+    }
+    this.#self.sidecarPort = this.#sidecar.port;
+  }
+
+  #mayUpload(
+    rule: "callers" | readonly string[],
+    who: { nodeId: string; publicKey: string },
+  ): boolean {
+    if (who.nodeId === this.nodeId) return true;
+    if (rule !== "callers") return rule.includes(who.nodeId);
+    return this.discovery.peers.get(who.nodeId) !== undefined ||
+      this.ledger.get(who.publicKey) !== null;
+  }
+
+  #sidecarClient(): SidecarClient {
+    return this.#client ??= new SidecarClient({ identity: this.identity });
+  }
+
+  /**
+   * Uploads bytes or a file to a node's sidecar (a signed HEAD first: nothing is sent
+   * when it already has them); returns the hash to pass as `knarr-asset://<hash>`.
+   *
+   * @example
+   * ```ts
+   * const [provider] = await node.query({ name: "gzip" });
+   * const { hash } = await node.uploadAsset(provider!, "photo.png");
+   * await node.request("gzip", { file: `knarr-asset://${hash}` });
+   * ```
+   */
+  uploadAsset(
+    peer: AssetPeer,
+    source: Uint8Array | string,
+    options: TransferOptions = {},
+  ): Promise<UploadOutcome> {
+    return this.#sidecarClient().upload(
+      sidecarTarget(peer, "upload asset"),
+      source,
+      options,
+    );
+  }
+
+  /**
+   * Downloads an asset from a node's sidecar, checked against its hash: to `path`, or
+   * without one into this node's asset directory. Resolves the local path and size.
+   */
+  async downloadAsset(
+    peer: AssetPeer,
+    hash: string,
+    path?: string,
+    options: TransferOptions = {},
+  ): Promise<{ path: string; size: number }> {
+    const target = sidecarTarget(peer, "download asset");
+    if (path !== undefined) {
+      const size = await this.#sidecarClient().download(
+        target,
+        hash,
+        path,
+        options,
+      );
+      return { path, size };
+    }
+    const assets = this.#options.assets;
+    if (!assets) {
+      throw new TypeError(
+        "Cannot download asset: this node has no asset directory; pass a path",
+      );
+    }
+    const local = await assets.get(hash);
+    if (local !== null) {
+      return { path: local, size: (await Deno.stat(local)).size };
+    }
+    const outcome = await this.#sidecarClient().fetchInto(
+      target,
+      hash,
+      assets,
+      options,
+    );
+    return { path: assets.pathOf(hash), size: outcome.size };
+  }
+
+  /** Fetches inputs' assets we lack from the caller's sidecar, when it announced one. */
+  async #fetchMissingAssets(
+    input: JsonObject,
+    caller: { nodeId: string; host: string },
+  ): Promise<JsonObject> {
+    const assets = this.#options.assets;
+    if (!assets) return input;
+    const peer = this.discovery.peers.get(caller.nodeId);
+    for (const value of Object.values(input)) {
+      const hash = assetRefHash(value);
+      if (hash === null || (await assets.has(hash))) continue;
+      if (!peer || peer.sidecarPort <= 0) {
+        this.#log.debug(
+          `Asset ${hash.slice(0, 12)} is not here and ${
+            caller.nodeId.slice(0, 16)
+          } announced no sidecar`,
+        );
+        continue;
+      }
+      try {
+        await this.#sidecarClient().fetchInto(
+          { nodeId: caller.nodeId, host: peer.host, port: peer.sidecarPort },
+          hash,
+          assets,
+          { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) },
+        );
+      } catch (error) {
+        this.#log.warn(
+          `Cannot fetch asset ${hash.slice(0, 12)} from ${
+            caller.nodeId.slice(0, 16)
+          }: ${(error as Error).message}`,
+        );
+      }
+    }
+    return input;
   }
 
   /** Sets the advertised host (one-shot commands use the route toward their bootstrap). */
@@ -460,12 +669,33 @@ export class KnarrNode {
     input: JsonObject,
     ctx: RunContext,
   ): Promise<RunOutcome> {
+    const outcome = await this.#runHandler(name, input, ctx);
+    const assets = this.#options.assets;
+    if (outcome.status === "ok" && assets) {
+      // Outputs must outlive the TTL sweep until the caller downloads them.
+      for (const value of Object.values(outcome.output)) {
+        const hash = assetRefHash(value);
+        if (hash !== null) assets.retain(hash);
+      }
+    }
+    return outcome;
+  }
+
+  async #runHandler(
+    name: string,
+    input: JsonObject,
+    ctx: RunContext,
+  ): Promise<RunOutcome> {
     const handler = this.#handlers.get(name);
     if (!handler) {
+      // The sandbox stages asset references itself, readable by that Worker only.
       if (this.#options.runner?.has(name)) {
         return await this.#options.runner.run(name, input, ctx);
       }
       return { status: "error", detail: `No handler for skill '${name}'` };
+    }
+    if (this.#options.assets) {
+      input = await resolveAssetRefs(input, this.#options.assets);
     }
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -631,6 +861,7 @@ export class KnarrNode {
     if (this.#closed) return;
     this.#closed = true;
     await this.discovery.close();
+    await this.#sidecar?.close();
     await this.#listening?.close();
     await this.provider.close();
     this.db.close();

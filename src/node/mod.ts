@@ -7,8 +7,10 @@ export {
 export type { AdvertiseChoice } from "./advertise.ts";
 export { DEFAULT_POLICY, KnarrNode } from "./knarr_node.ts";
 export type {
+  AssetPeer,
   InProcessHandler,
   KnarrNodeOptions,
+  NodeSidecarOptions,
   NodeStats,
   SkillAccess,
   SkillRunner,
@@ -21,7 +23,7 @@ export type {
   TcpTransportOptions,
   Transport,
 } from "./transport.ts";
-export { ConfiguredSkills } from "./configured_skills.ts";
+export { assetStoreFromConfig, ConfiguredSkills } from "./configured_skills.ts";
 export type { ApplyOutcome } from "./configured_skills.ts";
 export { fileStamp, watchFile } from "./file_watch.ts";
 export type { FileStamp, WatchFileOptions } from "./file_watch.ts";

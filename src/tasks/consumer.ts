@@ -31,6 +31,15 @@ export interface TaskRequestOptions {
   timeoutMs?: number;
   /** Stops the request early; it then resolves with a failed outcome. */
   signal?: AbortSignal;
+  /**
+   * Makes the input for one provider before it is tried (the CLI uploads `@file`
+   * inputs to that provider's sidecar here). A throw fails that attempt with
+   * `ASSET_UPLOAD_FAILED` and the next provider is tried.
+   */
+  prepareInput?: (
+    provider: QueryResult,
+    signal?: AbortSignal,
+  ) => Promise<JsonObject>;
 }
 
 interface Pending {
@@ -96,10 +105,29 @@ export class TaskConsumer {
         if (deadline - performance.now() <= 0 || options.signal?.aborted) {
           return fail(last.task_id, "TIMEOUT", "Task timed out");
         }
+        let prepared = input;
+        if (options.prepareInput) {
+          try {
+            prepared = await options.prepareInput(provider, options.signal);
+          } catch (error) {
+            if (options.signal?.aborted) {
+              return fail(last.task_id, "TIMEOUT", "Task timed out");
+            }
+            last = {
+              ...fail(
+                crypto.randomUUID(),
+                "ASSET_UPLOAD_FAILED",
+                (error as Error).message,
+              ),
+              provider: whereOf(provider),
+            };
+            break;
+          }
+        }
         last = await this.#attempt(
           crypto.randomUUID(),
           skill,
-          input,
+          prepared,
           provider,
           left,
           options.signal,
@@ -118,7 +146,9 @@ export class TaskConsumer {
       }
       if (
         last.error.code !== "PROVIDER_BUSY" &&
-        last.error.code !== "RETRY_AFTER" && last.error.code !== "UNREACHABLE"
+        last.error.code !== "RETRY_AFTER" &&
+        last.error.code !== "UNREACHABLE" &&
+        last.error.code !== "ASSET_UPLOAD_FAILED"
       ) {
         return last;
       }
@@ -137,11 +167,7 @@ export class TaskConsumer {
     const self = this.#d.self();
     const started = this.#d.clock.now();
     const to = { host: provider.host, port: provider.port };
-    const where = {
-      node_id: provider.node_id,
-      host: provider.host,
-      port: provider.port,
-    };
+    const where = whereOf(provider);
     let waiter: Promise<TaskResult> | null = null;
     let cancel = () => {};
     // Register before sending: a slow result can be pushed before the request's reply arrives.
@@ -275,11 +301,7 @@ export class TaskConsumer {
       status: completed ? "completed" : "failed",
       output_data: isJsonObject(result.output_data) ? result.output_data : {},
       error,
-      provider: {
-        node_id: provider.node_id,
-        host: provider.host,
-        port: provider.port,
-      },
+      provider: whereOf(provider),
     };
   }
 
@@ -306,6 +328,15 @@ export class TaskConsumer {
       msgId: message.msg_id,
     };
   }
+}
+
+function whereOf(provider: QueryResult): NonNullable<TaskOutcome["provider"]> {
+  return {
+    node_id: provider.node_id,
+    host: provider.host,
+    port: provider.port,
+    sidecar_port: provider.sidecar_port,
+  };
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

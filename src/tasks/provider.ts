@@ -26,8 +26,14 @@ export interface TaskProviderDeps {
   clock: Clock;
   /** Pushes a slow task's TASK_RESULT to the requester. */
   send: SendMessage;
-  /** Rewrites `knarr-asset://` references to local paths. */
-  resolveAssets?: (input: JsonObject) => Promise<JsonObject>;
+  /**
+   * Prepares `knarr-asset://` input references before the handler runs (the node
+   * fetches assets it lacks from the caller's sidecar).
+   */
+  resolveAssets?: (
+    input: JsonObject,
+    caller: { nodeId: string; host: string },
+  ) => Promise<JsonObject>;
   logger?: Logger;
 }
 
@@ -196,7 +202,10 @@ export class TaskProvider {
     // 8. run
     const input: JsonObject = {
       ...(this.#d.resolveAssets
-        ? await this.#d.resolveAssets(request.input_data)
+        ? await this.#d.resolveAssets(request.input_data, {
+          nodeId: senderNodeId,
+          host: request.requester_host,
+        })
         : request.input_data),
       _job_id: taskId,
       _caller_node_id: senderNodeId,

@@ -72,5 +72,11 @@ export interface TaskOutcome {
   /** `{ code, message }` when the task failed; {} when it completed. */
   error: JsonObject;
   /** The provider that answered, when one did. */
-  provider?: { node_id: string; host: string; port: number };
+  provider?: {
+    node_id: string;
+    host: string;
+    port: number;
+    /** The provider's asset sidecar port (0: none), for `knarr-asset://` outputs. */
+    sidecar_port: number;
+  };
 }
