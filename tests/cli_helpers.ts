@@ -56,3 +56,57 @@ export function spawnKnarr(
 
 /** The path of main.ts, for tests that build their own commands. */
 export const MAIN_PATH: string = MAIN;
+
+/** A running `knarr serve` child and the lines it printed at start. */
+export interface Served {
+  child: Deno.ChildProcess;
+  lines: string[];
+  port: number;
+  /** The sidecar port from the `Sidecar:` line, 0 when it printed none. */
+  sidecarPort: number;
+  stop(): Promise<{ code: number; stderr: string }>;
+}
+
+/** Starts `knarr serve --host 127.0.0.1 --port 0 …` and waits for its `Loaded` line. */
+export async function serve(cwd: string, args: string[] = []): Promise<Served> {
+  const child = spawnKnarr([
+    "serve",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    ...args,
+  ], { cwd });
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const lines: string[] = [];
+  let buffered = "";
+  const deadline = Date.now() + 20_000;
+  while (!lines.some((l) => l.startsWith("Loaded "))) {
+    if (Date.now() > deadline) {
+      throw new Error(`serve did not start: ${lines.join("\n")}`);
+    }
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`serve exited early: ${lines.join("\n")}`);
+    buffered += value;
+    const parts = buffered.split("\n");
+    buffered = parts.pop()!;
+    lines.push(...parts);
+  }
+  const port = Number(
+    /^Listening: 127\.0\.0\.1:(\d+)$/m.exec(lines.join("\n"))![1],
+  );
+  const stderrText = new Response(child.stderr).text();
+  const sidecar = /^Sidecar: https:\/\/[^\s]+:(\d+)$/m.exec(lines.join("\n"));
+  return {
+    child,
+    lines,
+    port,
+    sidecarPort: Number(sidecar?.[1] ?? 0),
+    async stop() {
+      child.kill("SIGTERM");
+      const [status, stderr] = await Promise.all([child.status, stderrText]);
+      await reader.cancel();
+      return { code: status.code, stderr };
+    },
+  };
+}

@@ -1,55 +1,6 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { knarr, spawnKnarr } from "./cli_helpers.ts";
-
-/** A running `knarr serve` child and the lines it printed at start. */
-interface Served {
-  child: Deno.ChildProcess;
-  lines: string[];
-  port: number;
-  stop(): Promise<{ code: number; stderr: string }>;
-}
-
-async function serve(cwd: string, args: string[] = []): Promise<Served> {
-  const child = spawnKnarr([
-    "serve",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    "0",
-    ...args,
-  ], { cwd });
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const lines: string[] = [];
-  let buffered = "";
-  const deadline = Date.now() + 20_000;
-  while (!lines.some((l) => l.startsWith("Loaded "))) {
-    if (Date.now() > deadline) {
-      throw new Error(`serve did not start: ${lines.join("\n")}`);
-    }
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`serve exited early: ${lines.join("\n")}`);
-    buffered += value;
-    const parts = buffered.split("\n");
-    buffered = parts.pop()!;
-    lines.push(...parts);
-  }
-  const port = Number(
-    /^Listening: 127\.0\.0\.1:(\d+)$/m.exec(lines.join("\n"))![1],
-  );
-  const stderrText = new Response(child.stderr).text();
-  return {
-    child,
-    lines,
-    port,
-    async stop() {
-      child.kill("SIGTERM");
-      const [status, stderr] = await Promise.all([child.status, stderrText]);
-      await reader.cancel();
-      return { code: status.code, stderr };
-    },
-  };
-}
+import { knarr, serve } from "./cli_helpers.ts";
 
 async function project(): Promise<string> {
   const cwd = Deno.makeTempDirSync({ prefix: "knarr-serve-" });

@@ -321,6 +321,11 @@ export class KnarrNode {
 
   /** Opens the store, loads or creates the identity; call `start()` to listen. */
   static async create(options: KnarrNodeOptions = {}): Promise<KnarrNode> {
+    if (options.sidecar && !options.assets) {
+      throw new TypeError(
+        "Cannot create node: a sidecar needs an asset directory (pass assets: new AssetStore(dir))",
+      );
+    }
     const db = Database.open(options.storage ?? ":memory:");
     try {
       const identity = options.identity ?? await loadOrCreateIdentity(db);
@@ -469,12 +474,12 @@ export class KnarrNode {
    * await node.request("gzip", { file: `knarr-asset://${hash}` });
    * ```
    */
-  uploadAsset(
+  async uploadAsset(
     peer: AssetPeer,
     source: Uint8Array | string,
     options: TransferOptions = {},
   ): Promise<UploadOutcome> {
-    return this.#sidecarClient().upload(
+    return await this.#sidecarClient().upload(
       sidecarTarget(peer, "upload asset"),
       source,
       options,
@@ -520,6 +525,22 @@ export class KnarrNode {
     return { path: assets.pathOf(hash), size: outcome.size };
   }
 
+  /** Where a node's sidecar is, from its announcements; null when it announced none. */
+  #sidecarOf(
+    nodeId: string,
+    fallbackHost: string,
+  ): { nodeId: string; host: string; port: number } | null {
+    const peer = this.discovery.peers.get(nodeId);
+    const entry = this.discovery.skills.list().find((e) =>
+      e.providerNodeId === nodeId && e.sidecarPort > 0
+    );
+    const port = peer && peer.sidecarPort > 0
+      ? peer.sidecarPort
+      : entry?.sidecarPort ?? 0;
+    if (port <= 0) return null;
+    return { nodeId, host: entry?.host || peer?.host || fallbackHost, port };
+  }
+
   /** Fetches inputs' assets we lack from the caller's sidecar, when it announced one. */
   async #fetchMissingAssets(
     input: JsonObject,
@@ -527,11 +548,15 @@ export class KnarrNode {
   ): Promise<JsonObject> {
     const assets = this.#options.assets;
     if (!assets) return input;
-    const peer = this.discovery.peers.get(caller.nodeId);
+    let target:
+      | { nodeId: string; host: string; port: number }
+      | null
+      | undefined;
     for (const value of Object.values(input)) {
       const hash = assetRefHash(value);
       if (hash === null || (await assets.has(hash))) continue;
-      if (!peer || peer.sidecarPort <= 0) {
+      target ??= this.#sidecarOf(caller.nodeId, caller.host);
+      if (target === null) {
         this.#log.debug(
           `Asset ${hash.slice(0, 12)} is not here and ${
             caller.nodeId.slice(0, 16)
@@ -541,7 +566,7 @@ export class KnarrNode {
       }
       try {
         await this.#sidecarClient().fetchInto(
-          { nodeId: caller.nodeId, host: peer.host, port: peer.sidecarPort },
+          target,
           hash,
           assets,
           { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) },
