@@ -148,7 +148,7 @@ export async function downloadOutputs(
 }
 
 /** A progress line for one transfer, drawn only on a terminal and for large transfers. */
-function progressMeter(
+export function progressMeter(
   out: Output,
   label: string,
   options: { progress: boolean },
