@@ -27,11 +27,13 @@ export {
 } from "./src/node/mod.ts";
 export type {
   AdvertiseChoice,
+  AssetPeer,
   BodyHandler,
   ExchangeOptions,
   InProcessHandler,
   KnarrNodeOptions,
   Listening,
+  NodeSidecarOptions,
   NodeStats,
   SkillAccess,
   SkillRunner,
@@ -177,7 +179,45 @@ export type {
   SendOptions,
   SignalOptions,
 } from "./src/relay/mod.ts";
-export { AssetStore } from "./src/assets/mod.ts";
+export {
+  AssetHashMismatchError,
+  AssetQuotaError,
+  AssetStore,
+  AssetTooLargeError,
+  AssetTruncatedError,
+} from "./src/assets/mod.ts";
+export type {
+  AssetInfo,
+  AssetStoreOptions,
+  ByteSource,
+  WriteOptions,
+  WriteOutcome,
+} from "./src/assets/mod.ts";
+export {
+  CertificatePinError,
+  createCertificate,
+  RequestVerifier,
+  SidecarClient,
+  SidecarHttpError,
+  SidecarServer,
+  signRequest,
+} from "./src/sidecar/mod.ts";
+export type {
+  AuthResult,
+  CreateCertificateOptions,
+  ListedAsset,
+  RequestVerifierOptions,
+  SidecarCertificate,
+  SidecarClientDeps,
+  SidecarClientOptions,
+  SidecarServerDeps,
+  SidecarServerOptions,
+  SidecarStats,
+  SidecarTarget,
+  SignRequestOptions,
+  TransferOptions,
+  UploadOutcome,
+} from "./src/sidecar/mod.ts";
 export { SkillSandbox } from "./src/skills/mod.ts";
 export type {
   RunOptions,

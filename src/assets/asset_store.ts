@@ -41,6 +41,7 @@ export interface AssetInfo {
 
 /** Anything with a `Deno.Reader`-style read (`Deno.Conn`, `Deno.FsFile`, TLS connections). */
 export interface ByteSource {
+  /** Reads into `p`; resolves the byte count, or null at the end. */
   read(p: Uint8Array): Promise<number | null>;
 }
 

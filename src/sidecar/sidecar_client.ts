@@ -60,9 +60,13 @@ export interface UploadOutcome {
 
 /** One entry of a sidecar's asset list. */
 export interface ListedAsset {
+  /** SHA-256, 64 lowercase hex. */
   hash: string;
+  /** Bytes. */
   size: number;
+  /** Unix seconds of the upload. */
   uploaded_at: number;
+  /** Downloads the sidecar counted. */
   access_count: number;
 }
 
