@@ -16,6 +16,7 @@ const FLAGS: Record<string, string[]> = {
   serve: [
     "--config",
     "--port",
+    "--sidecar-port",
     "--host",
     "--advertise-host",
     "--storage",

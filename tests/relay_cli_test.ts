@@ -204,7 +204,7 @@ Deno.test("knarr serve also runs the relay when [relay] enabled = true", async (
       stdin: "null",
     }).spawn();
     const stderr = new Response(child.stderr).text();
-    const { lines, rest } = await readLines(child, 4);
+    const { lines, rest } = await readLines(child, 5);
     const relayLine = lines.find((l) => l.startsWith("Relay listening: "));
     try {
       const port = Number(

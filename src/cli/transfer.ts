@@ -157,7 +157,7 @@ export function progressMeter(
     return { options: {}, end() {} };
   }
   const started = performance.now();
-  let last = 0;
+  let last = Number.NEGATIVE_INFINITY;
   let drawn = false;
   return {
     options: {
