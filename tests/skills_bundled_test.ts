@@ -1,6 +1,6 @@
 /** The example skills in skills/, run through the sandbox as a node would. */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { AssetStore, resolveAssetRefs } from "../src/assets/mod.ts";
+import { AssetStore } from "../src/assets/mod.ts";
 import { SkillSandbox, type SkillSpec } from "../src/skills/mod.ts";
 
 const RUN = { callerNodeId: "c".repeat(64), jobId: "bundled" };
@@ -69,13 +69,15 @@ Deno.test("bundled skills run in the sandbox: echo, shout, word_count, http_get"
       "word_count reads an asset sent as knarr-asset://",
       async () => {
         const hash = await assets.put(new TextEncoder().encode("a b c"));
-        const input = await resolveAssetRefs(
-          { path: `knarr-asset://${hash}` },
-          assets,
-        );
-        const outcome = await sandbox.run("word-count", input, RUN);
+        const outcome = await sandbox.run("word-count", {
+          path: `knarr-asset://${hash}`,
+        }, RUN);
         assert(outcome.status === "ok", JSON.stringify(outcome));
         assertEquals(outcome.output.words, 3);
+        assertMatch(
+          String(outcome.output.path),
+          new RegExp(`^${dir}/assets/\\.inbox/[^/]+/${hash}$`),
+        );
       },
     );
 

@@ -15,6 +15,7 @@ import {
   type SkillSpec,
 } from "../src/skills/mod.ts";
 import type { JsonObject } from "../src/wire/mod.ts";
+import { AssetStore } from "../src/assets/mod.ts";
 
 const RUN = { callerNodeId: "c".repeat(64), jobId: "hostile" };
 const SKILLS_MOD = new URL("../src/skills/mod.ts", import.meta.url).href;
@@ -502,5 +503,189 @@ await sandbox.close();
     });
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const INBOX_TS = `
+let previous = null;
+export async function handle(input, ctx) {
+  switch (input.op) {
+    case "read": {
+      previous = input.file;
+      return { file: input.file, bytes: [...await Deno.readFile(input.file)] };
+    }
+    case "previous":
+      if (previous === null) throw new Error("not the same Worker");
+      return { text: await Deno.readTextFile(previous) };
+    case "get": {
+      const path = await ctx.getAsset(input.hash);
+      return { path, text: await Deno.readTextFile(path) };
+    }
+    case "echo": return { value: input.file, nested: input.nested };
+    case "hang": return await new Promise(() => {});
+    case "nested":
+      return await ctx.callLocal("inbox", { op: "read", file: "knarr-asset://" + input.hash });
+  }
+  throw new Error("unknown op " + input.op);
+}
+`;
+
+async function inboxIds(assetDir: string): Promise<string[]> {
+  const ids: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(`${assetDir}/.inbox`)) {
+      ids.push(entry.name);
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return ids;
+}
+
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition())) {
+    assert(Date.now() < deadline, "condition not met within 10 s");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+Deno.test("SkillSandbox stages knarr-asset:// inputs into the Worker's own inbox, for one run only", async (t) => {
+  const root = await Deno.realPath(
+    await Deno.makeTempDir({ prefix: "knarr_inbox_" }),
+  );
+  const assetDir = `${root}/assets`;
+  await Deno.mkdir(`${root}/skills`);
+  await Deno.writeTextFile(`${root}/skills/inbox.ts`, INBOX_TS);
+  const assets = new AssetStore(assetDir);
+  const sandbox = new SkillSandbox({ assets });
+  try {
+    const bytesA = [0, 255, 1, 2, 3];
+    const hashA = await assets.put(new Uint8Array(bytesA));
+    const hashB = await assets.put(new TextEncoder().encode("asset b"));
+    await sandbox.load({
+      name: "inbox",
+      handlerPath: `${root}/skills/inbox.ts`,
+      handlerExport: "handle",
+      net: [],
+      read: [],
+    });
+    let firstInbox = "";
+
+    await t.step(
+      "a ref arrives as a path in the inbox, with the exact bytes",
+      async () => {
+        const outcome = await sandbox.run("inbox", {
+          op: "read",
+          file: `knarr-asset://${hashA}`,
+        }, RUN);
+        assert(outcome.status === "ok", JSON.stringify(outcome));
+        const file = String(outcome.output.file);
+        assertMatch(file, new RegExp(`^${assetDir}/\\.inbox/[^/]+/${hashA}$`));
+        assertEquals(outcome.output.bytes, bytesA);
+        firstInbox = file.slice(0, -hashA.length - 1);
+        assertEquals(await inboxIds(assetDir), [firstInbox.split("/").at(-1)]);
+        assertEquals([...Deno.readDirSync(firstInbox)], []);
+      },
+    );
+
+    await t.step(
+      "a later run on the same warm Worker cannot read it",
+      async () => {
+        isError(
+          await sandbox.run("inbox", { op: "previous" }, RUN),
+          /NotFound/,
+        );
+      },
+    );
+
+    await t.step("the handler cannot read the store itself", async (t) => {
+      for (const hash of [hashA, hashB]) {
+        await t.step(hash.slice(0, 8), async () => {
+          isError(
+            await sandbox.run("inbox", {
+              op: "read",
+              file: assets.pathOf(hash),
+            }, RUN),
+            /NotCapable/,
+          );
+        });
+      }
+      isError(
+        await sandbox.run("inbox", {
+          op: "read",
+          file: `${assetDir}/.inbox`,
+        }, RUN),
+        /NotCapable/,
+      );
+    });
+
+    await t.step("ctx.getAsset() returns a readable inbox path", async () => {
+      const outcome = await sandbox.run(
+        "inbox",
+        { op: "get", hash: hashB },
+        RUN,
+      );
+      assert(outcome.status === "ok", JSON.stringify(outcome));
+      assertStrictEquals(outcome.output.path, `${firstInbox}/${hashB}`);
+      assertStrictEquals(outcome.output.text, "asset b");
+      assertEquals([...Deno.readDirSync(firstInbox)], []);
+    });
+
+    await t.step(
+      "unknown, malformed and nested refs stay literal",
+      async () => {
+        const unknown = `knarr-asset://${"0".repeat(64)}`;
+        assertEquals(
+          await sandbox.run("inbox", { op: "echo", file: unknown }, RUN),
+          { status: "ok", output: { value: unknown } },
+        );
+        const upper = `knarr-asset://${hashA.toUpperCase()}`;
+        const nested = { file: `knarr-asset://${hashA}` };
+        assertEquals(
+          await sandbox.run("inbox", { op: "echo", file: upper, nested }, RUN),
+          { status: "ok", output: { value: upper, nested } },
+        );
+      },
+    );
+
+    await t.step(
+      "a nested callLocal() run stages into its own Worker's inbox",
+      async () => {
+        const outcome = await sandbox.run("inbox", {
+          op: "nested",
+          hash: hashA,
+        }, RUN);
+        assert(outcome.status === "ok", JSON.stringify(outcome));
+        const file = String(outcome.output.file);
+        assertMatch(file, new RegExp(`^${assetDir}/\\.inbox/[^/]+/${hashA}$`));
+        assert(!file.startsWith(firstInbox + "/"), file);
+        assertEquals(outcome.output.bytes, bytesA);
+        assertStrictEquals((await inboxIds(assetDir)).length, 2);
+      },
+    );
+
+    await t.step("a timed-out Worker's inbox is removed with it", async () => {
+      const outcome = await sandbox.run("inbox", {
+        op: "hang",
+        file: `knarr-asset://${hashA}`,
+      }, { ...RUN, timeoutMs: 300 });
+      assertEquals(outcome, { status: "timeout" });
+      const old = firstInbox.split("/").at(-1);
+      await until(async () => {
+        const ids = await inboxIds(assetDir);
+        const stats = sandbox.stats("inbox");
+        return old !== undefined && !ids.includes(old) && stats?.busy === 0 &&
+          stats.starting === 0 && ids.length === stats.idle;
+      });
+    });
+
+    await t.step("close() removes every inbox", async () => {
+      await sandbox.close();
+      assertEquals(await inboxIds(assetDir), []);
+    });
+  } finally {
+    await sandbox.close();
+    await Deno.remove(root, { recursive: true });
   }
 });

@@ -12,8 +12,9 @@
  *
  * So a Worker gets read on worker_host.ts, on the handler's directory (or only the
  * handler file when that directory holds a protected path such as the node's key
- * database), on the declared `read` paths and on the asset directory; `net` exactly
- * as declared; no env, run, write, ffi, sys or import.
+ * database or the asset directory), on the declared `read` paths and on its own asset
+ * inbox (see _asset_inbox.ts), never on the whole asset directory; `net` exactly as
+ * declared; no env, run, write, ffi, sys or import.
  */
 import { realpathSync } from "node:fs";
 import { dirname, resolve, sep } from "node:path";
@@ -24,8 +25,10 @@ import type { SkillSpec } from "./types.ts";
 export interface PermissionContext {
   /** Absolute path of worker_host.ts. */
   hostPath: string;
-  /** Absolute path of the asset directory, if assets are offered. */
+  /** Absolute path of the asset directory, which no grant may cover. */
   assetDir?: string;
+  /** Absolute path of this Worker's asset inbox, if assets are offered. */
+  inboxDir?: string;
   /** Paths no skill may read (the node database and its journal files). */
   protectedPaths: readonly string[];
 }
@@ -35,7 +38,11 @@ export function workerPermissions(
   spec: SkillSpec,
   context: PermissionContext,
 ): Deno.PermissionOptionsObject {
-  const protectedPaths = context.protectedPaths.flatMap(variants);
+  // A grant over the asset directory would reach every asset, not only a run's own.
+  const protectedPaths = [
+    ...context.protectedPaths,
+    ...(context.assetDir === undefined ? [] : [context.assetDir]),
+  ].flatMap(variants);
   const exposed = (grant: string): string | undefined => {
     const grants = variants(grant);
     return protectedPaths.find((p) => grants.some((g) => contains(g, p)));
@@ -64,10 +71,10 @@ export function workerPermissions(
     if (secret !== undefined) fail("read path", absolute, secret);
     read.push(absolute);
   }
-  if (context.assetDir !== undefined) {
-    const absolute = resolve(context.assetDir);
+  if (context.inboxDir !== undefined) {
+    const absolute = resolve(context.inboxDir);
     const secret = exposed(absolute);
-    if (secret !== undefined) fail("asset directory", absolute, secret);
+    if (secret !== undefined) fail("asset inbox", absolute, secret);
     read.push(absolute);
   }
   return {

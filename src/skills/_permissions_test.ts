@@ -21,7 +21,7 @@ function spec(handlerPath: string, extra: Partial<SkillSpec> = {}): SkillSpec {
 
 const HOST = "/opt/knarr/src/skills/worker_host.ts";
 
-Deno.test("workerPermissions() grants the host file, the handler directory and declared paths", () => {
+Deno.test("workerPermissions() grants the host file, the handler directory, declared paths and the inbox", () => {
   const permissions = workerPermissions(
     spec("/p/skills/a.ts", {
       read: ["/data", "/data/x"],
@@ -30,11 +30,12 @@ Deno.test("workerPermissions() grants the host file, the handler directory and d
     {
       hostPath: HOST,
       assetDir: "/p/assets",
+      inboxDir: "/p/assets/.inbox/1",
       protectedPaths: databasePaths("/p/node.db"),
     },
   );
   assertEquals(permissions, {
-    read: [HOST, "/p/skills", "/data", "/data/x", "/p/assets"],
+    read: [HOST, "/p/skills", "/data", "/data/x", "/p/assets/.inbox/1"],
     net: ["example.com", "127.0.0.1:8080"],
     env: false,
     run: false,
@@ -90,12 +91,22 @@ Deno.test("workerPermissions() refuses grants that would expose a protected path
       SkillPermissionError,
     );
   });
-  await t.step("asset directory", () => {
+  await t.step("asset inbox", () => {
     assertThrows(
       () =>
         workerPermissions(spec("/p/skills/a.ts"), {
           ...context,
-          assetDir: "/p",
+          inboxDir: "/p",
+        }),
+      SkillPermissionError,
+    );
+  });
+  await t.step("read path over the asset directory", () => {
+    assertThrows(
+      () =>
+        workerPermissions(spec("/p/skills/a.ts", { read: ["/q"] }), {
+          ...context,
+          assetDir: "/q/assets",
         }),
       SkillPermissionError,
     );
@@ -106,6 +117,16 @@ Deno.test("workerPermissions() refuses grants that would expose a protected path
       SkillPermissionError,
     );
   });
+});
+
+Deno.test("workerPermissions() grants only the handler file when its directory holds the asset directory", () => {
+  const permissions = workerPermissions(spec("/p/tool.ts"), {
+    hostPath: HOST,
+    assetDir: "/p/assets",
+    inboxDir: "/p/assets/.inbox/1",
+    protectedPaths: [],
+  });
+  assertEquals(permissions.read, [HOST, "/p/tool.ts", "/p/assets/.inbox/1"]);
 });
 
 Deno.test("workerPermissions() sees through a symlink to the database's directory", async () => {

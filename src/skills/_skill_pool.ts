@@ -1,7 +1,10 @@
 /** The Workers of one loaded skill: warm reuse, a concurrency bound, deadlines, replacement. */
 import type { Logger } from "../util/mod.ts";
+import type { AssetStore } from "../assets/mod.ts";
+import type { JsonObject } from "../wire/mod.ts";
 import type { RunnerRequest } from "./_protocol.ts";
-import { parseJsonObject } from "./_json_check.ts";
+import { AssetInbox } from "./_asset_inbox.ts";
+import { jsonText, parseJsonObject } from "./_json_check.ts";
 import {
   type CallResult,
   SandboxWorker,
@@ -16,6 +19,14 @@ export interface RunScope {
   depth: number;
   /** Aborted when the run ends. */
   signal: AbortSignal;
+  /** The running Worker's inbox, where `ctx.getAsset()` stages; none without assets. */
+  inbox: AssetInbox | undefined;
+}
+
+/** How to start a Worker of one skill; permissions depend on the Worker's inbox. */
+export interface PoolWorkerInit extends Omit<SandboxWorkerInit, "permissions"> {
+  /** The permissions of a Worker that may read `inboxDir` (undefined: no assets). */
+  permissions: (inboxDir: string | undefined) => Deno.PermissionOptionsObject;
 }
 
 /** Settings and collaborators shared by every pool of a sandbox. */
@@ -27,6 +38,8 @@ export interface PoolEnv {
   maxStuckWorkers: number;
   abortGraceMs: number;
   maxOutputBytes: number;
+  /** Where run inputs and `ctx.getAsset()` are staged from; each Worker gets an inbox. */
+  assets: AssetStore | undefined;
   onRequest: (
     request: RunnerRequest,
     scope: RunScope,
@@ -54,8 +67,9 @@ export class SkillPool {
   readonly name: string;
   readonly timeoutMs: number;
   readonly maxConcurrency: number;
-  #init: SandboxWorkerInit;
+  #init: PoolWorkerInit;
   #env: PoolEnv;
+  #inboxes = new Map<SandboxWorker, AssetInbox>();
   #idle: SandboxWorker[] = [];
   #idleTimers = new Map<SandboxWorker, ReturnType<typeof setTimeout>>();
   #busy = new Set<SandboxWorker>();
@@ -70,7 +84,7 @@ export class SkillPool {
 
   private constructor(
     name: string,
-    init: SandboxWorkerInit,
+    init: PoolWorkerInit,
     env: PoolEnv,
     limits: { timeoutMs: number; maxConcurrency: number },
   ) {
@@ -81,16 +95,19 @@ export class SkillPool {
     this.maxConcurrency = limits.maxConcurrency;
   }
 
-  /** Loads the skill in a first Worker, which stays warm; throws `SkillLoadError`. */
+  /**
+   * Loads the skill in a first Worker, which stays warm; throws `SkillLoadError`, or
+   * `SkillPermissionError` from `init.permissions`.
+   */
   static async create(
     name: string,
-    init: SandboxWorkerInit,
+    init: PoolWorkerInit,
     env: PoolEnv,
     limits: { timeoutMs: number; maxConcurrency: number },
     options: { signal?: AbortSignal } = {},
   ): Promise<SkillPool> {
     const pool = new SkillPool(name, init, env, limits);
-    const worker = await SandboxWorker.start(init, options);
+    const worker = await pool.#start(options);
     pool.#release(worker);
     return pool;
   }
@@ -107,8 +124,11 @@ export class SkillPool {
     };
   }
 
-  /** Runs the handler on `input` (JSON text); rejects only when `run.signal` aborts. */
-  async run(input: string, run: PoolRun): Promise<RunOutcome> {
+  /**
+   * Runs the handler on `input`, its stored `knarr-asset://` refs staged into the
+   * Worker's inbox first; rejects only when `run.signal` aborts.
+   */
+  async run(input: JsonObject, run: PoolRun): Promise<RunOutcome> {
     run.signal?.throwIfAborted();
     if (this.#disabled !== null) {
       return { status: "error", detail: this.#disabled };
@@ -127,22 +147,46 @@ export class SkillPool {
         if (stop.signal.aborted) return this.#stopped(stop.signal.reason);
         return { status: "error", detail: (error as Error).message };
       }
+      const inbox = this.#inboxes.get(worker);
+      let staged = input;
+      try {
+        if (inbox) {
+          staged = await inbox.stageRefs(input, { signal: stop.signal });
+        }
+      } catch (error) {
+        await this.#empty(worker, scope);
+        this.#release(worker);
+        if (stop.signal.aborted) return this.#stopped(stop.signal.reason);
+        return {
+          status: "error",
+          detail: `Cannot stage the input assets of skill "${this.name}": ${
+            (error as Error).message
+          }`,
+        };
+      }
       const stopped = whenAborted(stop.signal);
       const result = await Promise.race([
-        worker.call(input, run, (request) =>
-          this.#env.onRequest(request, {
-            callerNodeId: run.callerNodeId,
-            jobId: run.jobId,
-            depth: run.depth,
-            signal: scope.signal,
-          })),
+        worker.call(
+          jsonText(staged),
+          run,
+          (request) =>
+            this.#env.onRequest(request, {
+              callerNodeId: run.callerNodeId,
+              jobId: run.jobId,
+              depth: run.depth,
+              signal: scope.signal,
+              inbox,
+            }),
+        ),
         stopped.promise,
       ]);
       stopped.dispose();
       if (result === null) {
+        // Terminated; its inbox is removed with it.
         this.#abandon(worker);
         return this.#stopped(stop.signal.reason);
       }
+      await this.#empty(worker, scope);
       this.#busy.delete(worker);
       return this.#finish(worker, result);
     } finally {
@@ -208,6 +252,29 @@ export class SkillPool {
     }
   }
 
+  /**
+   * Empties a Worker's inbox once the run's context requests have settled (so none
+   * stages a file afterwards); a Worker whose inbox cannot be emptied is terminated.
+   */
+  async #empty(worker: SandboxWorker, scope: AbortController): Promise<void> {
+    const inbox = this.#inboxes.get(worker);
+    if (inbox === undefined || worker.dead) return;
+    scope.abort();
+    try {
+      await worker.drained();
+      await inbox.clear();
+    } catch (error) {
+      this.#env.logger.warn(
+        `Cannot empty the asset inbox "${inbox.dir}" of skill "${this.name}": ${
+          (error as Error).message
+        }`,
+      );
+      worker.terminate(
+        "Worker terminated: its asset inbox could not be emptied",
+      );
+    }
+  }
+
   #stopped(reason: unknown): RunOutcome {
     if (reason === TIMED_OUT) return { status: "timeout" };
     throw reason;
@@ -265,10 +332,40 @@ export class SkillPool {
   async #spawn(): Promise<SandboxWorker> {
     this.#starting++;
     try {
-      return await SandboxWorker.start(this.#init);
+      return await this.#start();
     } finally {
       this.#starting--;
     }
+  }
+
+  /** Makes the Worker's inbox, then starts it with read permission on that inbox. */
+  async #start(
+    options: { signal?: AbortSignal } = {},
+  ): Promise<SandboxWorker> {
+    const assets = this.#env.assets;
+    const inbox = assets === undefined
+      ? undefined
+      : await AssetInbox.create(assets);
+    try {
+      const { permissions, ...init } = this.#init;
+      const worker = await SandboxWorker.start(
+        { ...init, permissions: permissions(inbox?.dir) },
+        options,
+      );
+      if (inbox !== undefined) this.#inboxes.set(worker, inbox);
+      return worker;
+    } catch (error) {
+      await inbox?.remove().catch((e) => this.#warnRemove(inbox, e));
+      throw error;
+    }
+  }
+
+  #warnRemove(inbox: AssetInbox, error: unknown): void {
+    this.#env.logger.warn(
+      `Cannot remove the asset inbox "${inbox.dir}" of skill "${this.name}": ${
+        (error as Error).message
+      }`,
+    );
   }
 
   /** Starts a Worker in the background for waiters or to keep one warm. */
@@ -327,7 +424,13 @@ export class SkillPool {
     this.#idleTimers.delete(worker);
     this.#busy.delete(worker);
     worker.terminate(detail);
-    this.#track(worker.drained());
+    const inbox = this.#inboxes.get(worker);
+    this.#inboxes.delete(worker);
+    this.#track(
+      worker.drained().then(() => inbox?.remove()).catch((error) =>
+        inbox && this.#warnRemove(inbox, error)
+      ),
+    );
     this.#refill();
     this.#checkDrained();
   }

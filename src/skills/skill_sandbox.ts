@@ -42,7 +42,10 @@ export interface SkillSandboxDeps {
   clock?: Clock;
   /** Runs `ctx.callLocal()`; default: this sandbox's own `run()`. */
   callLocal?: LocalCall;
-  /** Backs `ctx.getAsset()`/`ctx.storeAsset()`; Workers may read its directory. */
+  /**
+   * Backs `knarr-asset://` inputs, `ctx.getAsset()` and `ctx.storeAsset()`. Each Worker
+   * may read only its own inbox, `<dir>/.inbox/<id>/`, where a run's assets are staged.
+   */
   assets?: AssetStore;
 }
 
@@ -164,11 +167,15 @@ export class SkillSandbox {
         `Cannot load skill "${spec.name}": sandbox closed`,
       );
     }
-    const permissions = workerPermissions(spec, {
-      hostPath: fileURLToPath(HOST_URL),
-      ...(this.#assets ? { assetDir: this.#assets.dir } : {}),
-      protectedPaths: this.#protectedPaths,
-    });
+    const hostPath = fileURLToPath(HOST_URL);
+    const assetDir = this.#assets?.dir;
+    const permissions = (inboxDir: string | undefined) =>
+      workerPermissions(spec, {
+        hostPath,
+        ...(assetDir === undefined ? {} : { assetDir }),
+        ...(inboxDir === undefined ? {} : { inboxDir }),
+        protectedPaths: this.#protectedPaths,
+      });
     const o = this.#options;
     const pool = await SkillPool.create(
       spec.name,
@@ -206,7 +213,9 @@ export class SkillSandbox {
   }
 
   /**
-   * Runs a skill. Handler faults never throw: they are `{ status: "error", detail }`
+   * Runs a skill. Top-level input strings `knarr-asset://<sha256>` of stored assets
+   * reach the handler as paths in its Worker's inbox, readable for this run only;
+   * other values, unknown refs included, pass unchanged. Handler faults never throw: they are `{ status: "error", detail }`
    * (the detail is for the provider's log, not the caller) or `{ status: "timeout" }`.
    * Throws `UnknownSkillError` for a skill that is not loaded and rejects with the
    * signal's reason when `options.signal` aborts.
@@ -218,7 +227,7 @@ export class SkillSandbox {
   ): Promise<RunOutcome> {
     const pool = this.#pools.get(name);
     if (pool === undefined) return Promise.reject(new UnknownSkillError(name));
-    return pool.run(jsonText(input), {
+    return pool.run(input, {
       callerNodeId: options.callerNodeId,
       jobId: options.jobId,
       timeoutMs: deadlineMs(options.timeoutMs, pool.timeoutMs),
@@ -267,6 +276,7 @@ export class SkillSandbox {
       maxStuckWorkers: o.maxStuckWorkers,
       abortGraceMs: ABORT_GRACE_MS,
       maxOutputBytes: o.maxOutputBytes,
+      assets: this.#assets,
       onRequest: (request, scope) => this.#answer(request, scope),
     };
   }
@@ -308,7 +318,10 @@ export class SkillSandbox {
         break;
       }
       case "getAsset":
-        return await this.#assetStore(request.op).get(request.hash);
+        if (scope.inbox === undefined) {
+          throw new Error(`Cannot getAsset: this node has no asset directory`);
+        }
+        return await scope.inbox.stage(request.hash, { signal: scope.signal });
       case "storeAsset":
         return await this.#assetStore(request.op).put(request.bytes);
     }

@@ -269,7 +269,7 @@ Deno.test("SkillSandbox ctx.callLocal() runs another skill and limits the depth"
   assertMatch(String(fails.output.error), /no such skill is loaded/);
 });
 
-Deno.test("SkillSandbox ctx.storeAsset() and ctx.getAsset() use the asset store", async () => {
+Deno.test("SkillSandbox ctx.storeAsset() stores in the asset store and ctx.getAsset() stages into the inbox", async () => {
   await using skills = await skillDir({
     assets: `export async function handle(input, ctx) {
       const hash = await ctx.storeAsset(new TextEncoder().encode(input.text));
@@ -277,7 +277,7 @@ Deno.test("SkillSandbox ctx.storeAsset() and ctx.getAsset() use the asset store"
       const missing = await ctx.getAsset("0".repeat(64));
       let invalid = "";
       try { await ctx.getAsset("../../etc/passwd"); } catch (e) { invalid = e.message; }
-      return { hash, text: await Deno.readTextFile(path), missing, invalid };
+      return { hash, path, text: await Deno.readTextFile(path), missing, invalid };
     }`,
   });
   const assetDir = `${skills.dir}/assets`;
@@ -285,7 +285,8 @@ Deno.test("SkillSandbox ctx.storeAsset() and ctx.getAsset() use the asset store"
   await sandbox.load(skills.spec("assets"));
   const outcome = await sandbox.run("assets", { text: "stored" }, RUN);
   assert(outcome.status === "ok", JSON.stringify(outcome));
-  const { hash, text, missing, invalid } = outcome.output;
+  const { hash, path, text, missing, invalid } = outcome.output;
+  assertMatch(String(path), new RegExp(`^${assetDir}/\\.inbox/[^/]+/${hash}$`));
   assertStrictEquals(text, "stored");
   assertStrictEquals(missing, null);
   assertMatch(String(invalid), /not a 64-character lowercase hex/);

@@ -103,7 +103,7 @@ export interface TaskContext {
     skill: string,
     input: Record<string, unknown>,
   ): Promise<Record<string, unknown>>;
-  /** Local path of an asset (readable by this handler), or null if it is not stored. */
+  /** Path of an asset staged for this run (readable until it ends), or null if not stored. */
   getAsset(hash: string): Promise<string | null>;
   /** Stores bytes as an asset and returns its SHA-256 hash (64 lowercase hex). */
   storeAsset(bytes: Uint8Array): Promise<string>;

@@ -1,0 +1,114 @@
+/**
+ * A sandbox Worker's private directory of staged assets, `<assetDir>/.inbox/<id>/`.
+ *
+ * A Worker's permissions are fixed when it starts and Deno's read grant is a path
+ * prefix that also covers files created later, so each Worker is granted its own
+ * inbox and a run's assets are hard-linked into it (copied across file systems);
+ * the inbox is emptied after every run, so a warm Worker cannot read the files of
+ * an earlier one. The only file in the layer that writes files.
+ */
+import { assetRefHash, type AssetStore } from "../assets/mod.ts";
+import type { JsonObject } from "../wire/mod.ts";
+
+/** The folder of the asset directory that holds the inboxes. */
+export const INBOX_FOLDER = ".inbox";
+
+/** One Worker's inbox; create with {@linkcode AssetInbox.create}. */
+export class AssetInbox {
+  /** Absolute path of the inbox; the Worker may read it. */
+  readonly dir: string;
+  #store: AssetStore;
+
+  private constructor(store: AssetStore, dir: string) {
+    this.#store = store;
+    this.dir = dir;
+  }
+
+  /** Makes a fresh, empty inbox under `<store.dir>/.inbox/`. */
+  static async create(store: AssetStore): Promise<AssetInbox> {
+    const parent = `${store.dir}/${INBOX_FOLDER}`;
+    await Deno.mkdir(parent, { recursive: true, mode: 0o700 });
+    const dir = `${parent}/${crypto.randomUUID()}`;
+    await Deno.mkdir(dir, { mode: 0o700 });
+    return new AssetInbox(store, dir);
+  }
+
+  /**
+   * Puts a stored asset into the inbox and returns its path there, or null when it is
+   * not stored; throws `TypeError` for a malformed hash.
+   */
+  async stage(
+    hash: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<string | null> {
+    this.#store.pathOf(hash);
+    options.signal?.throwIfAborted();
+    const source = await this.#store.get(hash);
+    if (source === null) return null;
+    options.signal?.throwIfAborted();
+    const target = `${this.dir}/${hash}`;
+    try {
+      await Deno.link(source, target);
+    } catch (error) {
+      // Same name, same content: staged earlier in this run.
+      if (error instanceof Deno.errors.AlreadyExists) return target;
+      await copyInto(source, target);
+    }
+    return target;
+  }
+
+  /** A copy of `input` whose top-level `knarr-asset://` refs of stored assets are staged paths. */
+  async stageRefs(
+    input: JsonObject,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<JsonObject> {
+    let output: JsonObject | undefined;
+    for (const [key, value] of Object.entries(input)) {
+      const hash = assetRefHash(value);
+      if (hash === null) continue;
+      const path = await this.stage(hash, options);
+      if (path === null) continue;
+      output ??= { ...input };
+      output[key] = path;
+    }
+    return output ?? input;
+  }
+
+  /** Removes everything staged so far. */
+  async clear(): Promise<void> {
+    try {
+      for await (const entry of Deno.readDir(this.dir)) {
+        await removeIfPresent(`${this.dir}/${entry.name}`);
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+
+  /** Removes the inbox and its files; idempotent. */
+  remove(): Promise<void> {
+    return removeIfPresent(this.dir);
+  }
+}
+
+/** Copies beside the target, then renames, so a concurrent stage never sees half a file. */
+async function copyInto(source: string, target: string): Promise<void> {
+  const temp = `${target}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.copyFile(source, temp);
+    await Deno.rename(temp, target);
+  } catch (error) {
+    await removeIfPresent(temp).catch(() => {});
+    throw new Error(`Cannot stage asset "${source}" in "${target}"`, {
+      cause: error,
+    });
+  }
+}
+
+async function removeIfPresent(path: string): Promise<void> {
+  try {
+    await Deno.remove(path, { recursive: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
