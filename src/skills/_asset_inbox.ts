@@ -18,19 +18,31 @@ export class AssetInbox {
   /** Absolute path of the inbox; the Worker may read it. */
   readonly dir: string;
   #store: AssetStore;
+  #link: (source: string, target: string) => Promise<void>;
 
-  private constructor(store: AssetStore, dir: string) {
+  private constructor(
+    store: AssetStore,
+    dir: string,
+    link: (source: string, target: string) => Promise<void>,
+  ) {
     this.#store = store;
     this.dir = dir;
+    this.#link = link;
   }
 
-  /** Makes a fresh, empty inbox under `<store.dir>/.inbox/`. */
-  static async create(store: AssetStore): Promise<AssetInbox> {
+  /**
+   * Makes a fresh, empty inbox under `<store.dir>/.inbox/`. `options.link` replaces
+   * `Deno.link` (tests make it fail as it does across file systems).
+   */
+  static async create(
+    store: AssetStore,
+    options: { link?: (source: string, target: string) => Promise<void> } = {},
+  ): Promise<AssetInbox> {
     const parent = `${store.dir}/${INBOX_FOLDER}`;
     await Deno.mkdir(parent, { recursive: true, mode: 0o700 });
     const dir = `${parent}/${crypto.randomUUID()}`;
     await Deno.mkdir(dir, { mode: 0o700 });
-    return new AssetInbox(store, dir);
+    return new AssetInbox(store, dir, options.link ?? Deno.link);
   }
 
   /**
@@ -48,7 +60,7 @@ export class AssetInbox {
     options.signal?.throwIfAborted();
     const target = `${this.dir}/${hash}`;
     try {
-      await Deno.link(source, target);
+      await this.#link(source, target);
     } catch (error) {
       // Same name, same content: staged earlier in this run.
       if (error instanceof Deno.errors.AlreadyExists) return target;
