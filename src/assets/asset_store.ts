@@ -5,12 +5,12 @@
  * times, access counts and retention; it is rebuilt from the directory on open.
  */
 import { createHash } from "node:crypto";
+import { copyHashed } from "./copy_hashed.ts";
 import { isHex64, type Logger, SILENT_LOGGER } from "../util/mod.ts";
 import {
   AssetHashMismatchError,
   AssetQuotaError,
   AssetTooLargeError,
-  AssetTruncatedError,
 } from "./errors.ts";
 
 /** Options for {@linkcode AssetStore}. */
@@ -71,7 +71,6 @@ export interface WriteOutcome {
 export const DEFAULT_MAX_ASSET_BYTES = 104_857_600;
 const DEFAULT_MAX_TOTAL_BYTES = 1_073_741_824;
 const DEFAULT_TTL_SECONDS = 3600;
-const BUFFER_BYTES = 1024 * 1024;
 const TEMP_RE = /^\.[0-9a-f-]{36}\.tmp$/;
 const WARN_FRACTION = 0.8;
 
@@ -251,46 +250,15 @@ export class AssetStore {
     }
   }
 
-  /** Reads `size` bytes into `temp` (double buffered: the next read overlaps the last write). */
+  /** Reads `size` bytes into `temp`, hashing them on the way. */
   async #copy(
     source: ByteSource,
     temp: string,
     options: WriteOptions,
   ): Promise<string> {
-    const hash = createHash("sha256");
     const file = await Deno.open(temp, { write: true, createNew: true });
     try {
-      const buffers = [
-        new Uint8Array(BUFFER_BYTES),
-        new Uint8Array(BUFFER_BYTES),
-      ];
-      let writing: Promise<void> = Promise.resolve();
-      let done = 0;
-      for (let k = 0; done < options.size; k++) {
-        const buffer = buffers[k & 1]!;
-        const want = Math.min(BUFFER_BYTES, options.size - done);
-        let filled = 0;
-        while (filled < want) {
-          options.signal?.throwIfAborted();
-          const n = await source.read(buffer.subarray(filled, want));
-          if (n === null) {
-            await writing.catch(() => {});
-            throw new AssetTruncatedError(done + filled, options.size);
-          }
-          filled += n;
-        }
-        const chunk = buffer.subarray(0, filled);
-        hash.update(chunk);
-        await writing;
-        done += filled;
-        const progress = done;
-        writing = writeAll(file, chunk).then(() =>
-          options.onProgress?.(progress)
-        );
-      }
-      await writing;
-      options.signal?.throwIfAborted();
-      return hash.digest("hex");
+      return await copyHashed(source, file, options);
     } finally {
       file.close();
     }
@@ -506,11 +474,4 @@ function publicInfo(e: Entry): AssetInfo {
     uploadedAt: e.uploadedAt,
     accessCount: e.accessCount,
   };
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) {
-    offset += await file.write(bytes.subarray(offset));
-  }
 }

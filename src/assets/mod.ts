@@ -13,6 +13,8 @@ export type {
   WriteOutcome,
 } from "./asset_store.ts";
 export { assetRefHash, resolveAssetRefs } from "./asset_refs.ts";
+export { copyHashed } from "./copy_hashed.ts";
+export type { ByteSink, CopyOptions } from "./copy_hashed.ts";
 export {
   AssetHashMismatchError,
   AssetQuotaError,

@@ -41,7 +41,7 @@ export interface Duplex extends Reader, Writer {
 export interface TunnelHandlers {
   /** A connection arrived; false closes it at once (over a hard cap). */
   admit(remote: RemoteAddress): boolean;
-  /** A client spoke plaintext; `first` holds its first bytes. Called with the raw socket. */
+  /** A client spoke plaintext (its first bytes are already read): the raw socket. */
   plaintext(conn: Duplex, remote: RemoteAddress): Promise<void>;
   /** A TLS connection, handshake done. */
   secure(conn: Duplex, remote: RemoteAddress): Promise<void>;
@@ -114,10 +114,7 @@ export function listenTunnel(
       const n = await within(conn.read(first), options.handshakeTimeoutMs);
       if (n === null || n === "timeout") return;
       if (first[0] !== TLS_HANDSHAKE) {
-        return await handlers.plaintext(
-          new PlainDuplex(conn, first.slice(0, n)),
-          remote,
-        );
+        return await handlers.plaintext(duplexOf(conn), remote);
       }
       const link = await Deno.connect({
         hostname: "127.0.0.1",
@@ -149,7 +146,7 @@ export function listenTunnel(
       if (remote === undefined) return;
       const done = await within(conn.handshake(), options.handshakeTimeoutMs);
       if (done === "timeout") return;
-      await handlers.secure(new TlsDuplex(conn), remote);
+      await handlers.secure(duplexOf(conn), remote);
     } finally {
       release();
     }
@@ -244,52 +241,14 @@ async function within<T>(
   }
 }
 
-/** A plaintext socket whose first bytes were already read. */
-class PlainDuplex implements Duplex {
-  #conn: Deno.Conn;
-  #first: Uint8Array;
-  constructor(conn: Deno.Conn, first: Uint8Array) {
-    this.#conn = conn;
-    this.#first = first;
-  }
-  read(p: Uint8Array): Promise<number | null> {
-    if (this.#first.length > 0) {
-      const n = Math.min(p.length, this.#first.length);
-      p.set(this.#first.subarray(0, n));
-      this.#first = this.#first.subarray(n);
-      return Promise.resolve(n);
-    }
-    return this.#conn.read(p);
-  }
-  write(p: Uint8Array): Promise<number> {
-    return this.#conn.write(p);
-  }
-  closeWrite(): Promise<void> {
-    return this.#conn.closeWrite();
-  }
-  close(): void {
-    safeClose(this.#conn);
-  }
-}
-
-/** A Deno TLS connection as a {@linkcode Duplex}. */
-class TlsDuplex implements Duplex {
-  #conn: Deno.TlsConn;
-  constructor(conn: Deno.TlsConn) {
-    this.#conn = conn;
-  }
-  read(p: Uint8Array): Promise<number | null> {
-    return this.#conn.read(p);
-  }
-  write(p: Uint8Array): Promise<number> {
-    return this.#conn.write(p);
-  }
-  closeWrite(): Promise<void> {
-    return this.#conn.closeWrite();
-  }
-  close(): void {
-    safeClose(this.#conn);
-  }
+/** A socket as a {@linkcode Duplex} whose close may be called twice. */
+function duplexOf(conn: Deno.Conn): Duplex {
+  return {
+    read: (p) => conn.read(p),
+    write: (p) => conn.write(p),
+    closeWrite: () => conn.closeWrite(),
+    close: () => safeClose(conn),
+  };
 }
 
 // ---------------------------------------------------------------- client
@@ -352,7 +311,7 @@ export async function connectPinned(
         `Cannot connect to sidecar at "${target.host}:${target.port}": no TLS handshake within ${options.timeoutMs} ms`,
       );
     }
-    if (!(conn instanceof Error)) return new TlsDuplex(conn);
+    if (!(conn instanceof Error)) return duplexOf(conn);
   }
   return await connectNodeTls(target, options);
 }

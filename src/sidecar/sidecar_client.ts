@@ -1,5 +1,6 @@
 /** The one sidecar client: the CLI, the node and skills' asset fetches use it. */
 import { createHash } from "node:crypto";
+import { copyHashed } from "../assets/mod.ts";
 import type { AssetStore, WriteOutcome } from "../assets/mod.ts";
 import type { Identity } from "../crypto/mod.ts";
 import { isHex64 } from "../util/mod.ts";
@@ -195,7 +196,12 @@ export class SidecarClient {
       const file = await Deno.open(temp, { write: true, createNew: true });
       let digest: string;
       try {
-        digest = await copyBody(answer.reader, size, file, options);
+        digest = await copyHashed(answer.reader, file, {
+          size,
+          signal: options.signal,
+          onProgress: options.onProgress &&
+            ((done: number) => options.onProgress!(done, size)),
+        });
       } finally {
         file.close();
       }
@@ -463,46 +469,6 @@ async function readFull(
     filled += n;
   }
   return filled;
-}
-
-/** Copies exactly `size` body bytes to a file, hashing them; returns the hex digest. */
-async function copyBody(
-  reader: BufferedReader,
-  size: number,
-  file: Deno.FsFile,
-  options: TransferOptions,
-): Promise<string> {
-  const hash = createHash("sha256");
-  const buffers = [new Uint8Array(CHUNK_BYTES), new Uint8Array(CHUNK_BYTES)];
-  let done = 0;
-  let writing: Promise<void> = Promise.resolve();
-  for (let k = 0; done < size; k++) {
-    const buffer = buffers[k & 1]!;
-    const want = Math.min(CHUNK_BYTES, size - done);
-    let filled = 0;
-    while (filled < want) {
-      options.signal?.throwIfAborted();
-      const n = await reader.read(buffer.subarray(filled, want));
-      if (n === null) {
-        throw new Error(
-          `Cannot download asset: connection closed after ${
-            done + filled
-          } of ${size} bytes`,
-        );
-      }
-      filled += n;
-    }
-    const chunk = buffer.subarray(0, filled);
-    hash.update(chunk);
-    await writing;
-    done += filled;
-    const progress = done;
-    writing = writeAll(file, chunk).then(() =>
-      options.onProgress?.(progress, size)
-    );
-  }
-  await writing;
-  return hash.digest("hex");
 }
 
 /** Reads a JSON answer body (by Content-Length, else to EOF) and closes the connection. */

@@ -1,0 +1,69 @@
+/** The streamed copy under every asset transfer: read, hash and write, overlapped. */
+import { createHash } from "node:crypto";
+import { AssetTruncatedError } from "./errors.ts";
+import type { ByteSource } from "./asset_store.ts";
+
+/** Where {@linkcode copyHashed} writes (`Deno.FsFile` fits). */
+export interface ByteSink {
+  /** Writes some of `p`; resolves how many bytes. */
+  write(p: Uint8Array): Promise<number>;
+}
+
+/** Options of {@linkcode copyHashed}. */
+export interface CopyOptions {
+  /** Exact number of bytes to copy; never more is read. */
+  size: number;
+  /** Stops the copy with the signal's reason. */
+  signal?: AbortSignal | undefined;
+  /** Called with the bytes written so far. */
+  onProgress?: ((bytesDone: number) => void) | undefined;
+}
+
+const BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * Copies exactly `options.size` bytes and returns their SHA-256 (hex). A TLS socket
+ * yields ~16 KiB per read, so reads fill 1 MiB buffers; each full buffer is hashed
+ * and written while the next one fills (two buffers, so memory stays at 2 MiB).
+ * Throws `AssetTruncatedError` when the source ends early.
+ */
+export async function copyHashed(
+  source: ByteSource,
+  sink: ByteSink,
+  options: CopyOptions,
+): Promise<string> {
+  const hash = createHash("sha256");
+  const buffers = [new Uint8Array(BUFFER_BYTES), new Uint8Array(BUFFER_BYTES)];
+  let writing: Promise<void> = Promise.resolve();
+  let done = 0;
+  for (let k = 0; done < options.size; k++) {
+    const buffer = buffers[k & 1]!;
+    const want = Math.min(BUFFER_BYTES, options.size - done);
+    let filled = 0;
+    while (filled < want) {
+      options.signal?.throwIfAborted();
+      const n = await source.read(buffer.subarray(filled, want));
+      if (n === null) {
+        await writing.catch(() => {});
+        throw new AssetTruncatedError(done + filled, options.size);
+      }
+      filled += n;
+    }
+    const chunk = buffer.subarray(0, filled);
+    hash.update(chunk);
+    await writing;
+    done += filled;
+    const progress = done;
+    writing = writeAll(sink, chunk).then(() => options.onProgress?.(progress));
+  }
+  await writing;
+  options.signal?.throwIfAborted();
+  return hash.digest("hex");
+}
+
+async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    offset += await sink.write(bytes.subarray(offset));
+  }
+}
