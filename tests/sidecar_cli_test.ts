@@ -175,3 +175,26 @@ Deno.test("knarr request with a file for a provider without a sidecar fails clea
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("knarr serve says which port is taken when the sidecar cannot listen", async () => {
+  const { root, project } = await gzipProject();
+  using busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const r = await knarr([
+      "serve",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--sidecar-port",
+      String(busy.addr.port),
+    ], { cwd: project });
+    assertEquals(r.code, 1);
+    assertEquals(
+      r.stderr.trim(),
+      `error: Cannot listen for the asset sidecar on "127.0.0.1:${busy.addr.port}": address in use; stop the other process or choose another --sidecar-port`,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

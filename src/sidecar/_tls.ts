@@ -74,7 +74,18 @@ export function listenTunnel(
   options: TunnelOptions,
   handlers: TunnelHandlers,
 ): Tunnel {
-  const outer = Deno.listen({ hostname: options.hostname, port: options.port });
+  let outer: Deno.TcpListener;
+  try {
+    outer = Deno.listen({ hostname: options.hostname, port: options.port });
+  } catch (error) {
+    const reason = error instanceof Deno.errors.AddrInUse
+      ? "address in use; stop the other process or choose another --sidecar-port"
+      : (error as Error).message;
+    throw new Error(
+      `Cannot listen for the asset sidecar on "${options.hostname}:${options.port}": ${reason}`,
+      { cause: error },
+    );
+  }
   let inner: Deno.TlsListener;
   try {
     inner = Deno.listenTls({
