@@ -174,7 +174,13 @@ function indexOfCrlf2(bytes: Uint8Array): number {
   return -1;
 }
 
-/** A signed request head, header names as the original CLI writes them. */
+let skew = 0;
+
+/**
+ * A signed request head, header names as the original CLI writes them. Without a
+ * timestamp each call takes a different second of the ±60 s window: Ed25519 signs
+ * alike, and the sidecar refuses a signature it has seen.
+ */
 export async function signedHead(
   signer: Identity,
   method: string,

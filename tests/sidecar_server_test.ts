@@ -330,10 +330,53 @@ Deno.test("SidecarServer refuses bad input with a status and leaves no partial f
     }
   });
 
+  await t.step(
+    "garbage, oversized and non-UTF-8 heads → 400 / 431",
+    async () => {
+      const garbage = await rawExchange(
+        sidecar,
+        "\x00\x01 not http at all\r\n\r\n",
+      );
+      assertEquals(garbage.status, 400);
+      const huge = await rawExchange(
+        sidecar,
+        `GET /assets HTTP/1.1\r\nx-pad: ${"a".repeat(20_000)}\r\n\r\n`,
+      );
+      assertEquals(huge.status, 431);
+      const latin = new Uint8Array([
+        ...new TextEncoder().encode("GET /assets/"),
+        0xff,
+        0xfe,
+        ...new TextEncoder().encode(" HTTP/1.1\r\n\r\n"),
+      ]);
+      assertEquals((await rawExchange(sidecar, latin)).status, 400);
+      const noVersion = await rawExchange(sidecar, "GET /assets\r\n\r\n");
+      assertEquals(noVersion.status, 400);
+    },
+  );
+
+  await t.step(
+    "a client that connects and says nothing is dropped, others are served",
+    async () => {
+      const silent = await Deno.connect({
+        hostname: "127.0.0.1",
+        port: sidecar.port,
+      });
+      const answer = await rawExchange(
+        sidecar,
+        await signedHead(user, "GET", "/assets"),
+      );
+      assertEquals(answer.status, 200);
+      silent.close();
+    },
+  );
+
   await t.step("the node keeps serving after all of this", async () => {
     const answer = await rawExchange(
       sidecar,
-      await signedHead(user, "GET", "/assets"),
+      await signedHead(user, "GET", "/assets", {
+        timestamp: Math.floor(Date.now() / 1000) - 2,
+      }),
     );
     assertEquals(answer.status, 200);
     await afterwards();
