@@ -46,6 +46,17 @@ Deno.test("KnarrNode fetches a caller's asset from its sidecar, and the caller d
     await caller.announce({ name: "noop", ...SHEET });
     await caller.join([provider.address]);
     await caller.announce({ name: "noop", ...SHEET });
+    // SYNC_RESPONSE carried the provider's port, ANNOUNCE the caller's.
+    assertEquals(
+      caller.discovery.skills.get("digest", provider.nodeId)?.sidecarPort,
+      provider.sidecar!.port,
+    );
+    assertEquals(
+      provider.discovery.skills.get("noop", caller.nodeId)?.sidecarPort,
+      caller.sidecar!.port,
+    );
+    const [found] = await caller.query({ name: "digest" });
+    assertEquals(found?.sidecar_port, provider.sidecar!.port);
 
     const bytes = new Uint8Array(200_000).map((_, i) => i % 253);
     const hash = await caller.assets!.put(bytes);
