@@ -230,7 +230,10 @@ export class AssetStore {
     if (size > this.maxBytes) throw new AssetTooLargeError(size, this.maxBytes);
     await this.open();
     const used = this.#total + this.#reserved;
-    if (used + size > this.maxTotalBytes) {
+    // Content already stored adds nothing: a re-upload near the quota still succeeds.
+    const stored = options.expectedHash !== undefined &&
+      this.#index.has(options.expectedHash);
+    if (!stored && used + size > this.maxTotalBytes) {
       throw new AssetQuotaError(size, used, this.maxTotalBytes);
     }
     this.#reserved += size;
@@ -452,6 +455,8 @@ export class AssetStore {
     if (!entry) return;
     this.#index.delete(hash);
     this.#total -= entry.size;
+    // back under the threshold: the next crossing warns again
+    if (this.#total <= WARN_FRACTION * this.maxTotalBytes) this.#warned = false;
   }
 
   #checkQuota(): void {

@@ -36,27 +36,34 @@ export async function copyHashed(
   const buffers = [new Uint8Array(BUFFER_BYTES), new Uint8Array(BUFFER_BYTES)];
   let writing: Promise<void> = Promise.resolve();
   let done = 0;
-  for (let k = 0; done < options.size; k++) {
-    const buffer = buffers[k & 1]!;
-    const want = Math.min(BUFFER_BYTES, options.size - done);
-    let filled = 0;
-    while (filled < want) {
-      options.signal?.throwIfAborted();
-      const n = await source.read(buffer.subarray(filled, want));
-      if (n === null) {
-        await writing.catch(() => {});
-        throw new AssetTruncatedError(done + filled, options.size);
+  try {
+    for (let k = 0; done < options.size; k++) {
+      const buffer = buffers[k & 1]!;
+      const want = Math.min(BUFFER_BYTES, options.size - done);
+      let filled = 0;
+      while (filled < want) {
+        options.signal?.throwIfAborted();
+        const n = await source.read(buffer.subarray(filled, want));
+        if (n === null) {
+          throw new AssetTruncatedError(done + filled, options.size);
+        }
+        filled += n;
       }
-      filled += n;
+      const chunk = buffer.subarray(0, filled);
+      hash.update(chunk);
+      await writing;
+      done += filled;
+      const progress = done;
+      writing = writeAll(sink, chunk).then(() =>
+        options.onProgress?.(progress)
+      );
     }
-    const chunk = buffer.subarray(0, filled);
-    hash.update(chunk);
     await writing;
-    done += filled;
-    const progress = done;
-    writing = writeAll(sink, chunk).then(() => options.onProgress?.(progress));
+  } catch (error) {
+    // Never leave a write running on a file the caller is about to close.
+    await writing.catch(() => {});
+    throw error;
   }
-  await writing;
   options.signal?.throwIfAborted();
   return hash.digest("hex");
 }
