@@ -191,10 +191,10 @@ export async function signedHead(
     timestamp?: number;
   } = {},
 ): Promise<string> {
+  const timestamp = options.timestamp ??
+    Math.floor(Date.now() / 1000) - (skew++ % 50);
   const headers = await signRequest(signer, method, path, {
-    ...(options.timestamp !== undefined
-      ? { timestamp: options.timestamp }
-      : {}),
+    timestamp,
     ...(options.contentHash ? { contentHash: options.contentHash } : {}),
   });
   let text = `${method} ${path} HTTP/1.1\r\n`;
