@@ -125,7 +125,13 @@ export class AssetStore {
    * temporary files a crashed write left. Idempotent; other methods call it.
    */
   open(): Promise<void> {
-    return this.#opening ??= this.#scan();
+    return this.#opening ??= this.#scan().catch((error) => {
+      // let a later call retry (say, once the directory's permissions are fixed)
+      this.#opening = null;
+      throw new Error(`Cannot open asset directory "${this.dir}"`, {
+        cause: error,
+      });
+    });
   }
 
   async #scan(): Promise<void> {
@@ -236,7 +242,9 @@ export class AssetStore {
     if (!stored && used + size > this.maxTotalBytes) {
       throw new AssetQuotaError(size, used, this.maxTotalBytes);
     }
-    this.#reserved += size;
+    // Content already stored reserves nothing, so it cannot crowd out other writes.
+    const reserve = stored ? 0 : size;
+    this.#reserved += reserve;
     const temp = `${this.dir}/.${crypto.randomUUID()}.tmp`;
     try {
       const hash = await this.#copy(source, temp, options);
@@ -249,7 +257,7 @@ export class AssetStore {
       await Deno.remove(temp).catch(() => {});
       throw error;
     } finally {
-      this.#reserved -= size;
+      this.#reserved -= reserve;
     }
   }
 
@@ -269,16 +277,18 @@ export class AssetStore {
 
   /** Renames a checked temp file into place; false when the asset was already there. */
   async #commit(temp: string, hash: string, size: number): Promise<boolean> {
-    const path = this.pathOf(hash);
-    if (this.#index.has(hash) || (await this.has(hash))) {
+    const existed = this.#index.has(hash) || (await this.has(hash));
+    if (existed) {
       await Deno.remove(temp).catch(() => {});
-      if (!this.#index.has(hash)) this.#add(hash, size, this.#clock.now());
-      return false;
+    } else {
+      // Two writes of the same new content may both get here; the second rename
+      // replaces identical bytes, and only the first to index it reports `created`.
+      await Deno.rename(temp, this.pathOf(hash));
     }
-    await Deno.rename(temp, path);
+    const created = !existed && !this.#index.has(hash);
     this.#add(hash, size, this.#clock.now());
-    this.#checkQuota();
-    return true;
+    if (created) this.#checkQuota();
+    return created;
   }
 
   /** Stores bytes (once) and returns their SHA-256; throws `RangeError` past the limits. */
@@ -380,6 +390,7 @@ export class AssetStore {
    * until it has been downloaded, whichever comes first.
    */
   retain(hash: string): void {
+    this.pathOf(hash);
     const entry = this.#index.get(hash);
     if (!entry) return;
     entry.retainedUntil = this.#clock.now() + this.ttlSeconds;
@@ -415,10 +426,15 @@ export class AssetStore {
   /** Runs `sweep()` every `intervalMs` (default 60000) until `close()`. */
   startSweeper(options: { intervalMs?: number } = {}): void {
     if (this.#sweeper !== undefined) return;
+    let running = false;
     this.#sweeper = setInterval(() => {
-      this.#sweeping = this.sweep().catch((error) =>
-        this.#log.warn(`Asset sweep failed: ${(error as Error).message}`)
-      );
+      // a slow sweep (a huge directory) is not stacked with the next one
+      if (running) return;
+      running = true;
+      this.#sweeping = this.sweep()
+        .finally(() => running = false).catch((error) =>
+          this.#log.warn(`Asset sweep failed: ${(error as Error).message}`)
+        );
     }, options.intervalMs ?? 60_000);
   }
 

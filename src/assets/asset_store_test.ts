@@ -126,7 +126,12 @@ Deno.test("AssetStore rejects hashes that are not 64 lowercase hex", async (t) =
     ) {
       await t.step(JSON.stringify(bad), async () => {
         assertThrows(() => store.pathOf(bad), TypeError);
+        assertThrows(() => store.info(bad), TypeError);
+        assertThrows(() => store.retain(bad), TypeError);
         await assertRejects(() => store.get(bad), TypeError);
+        await assertRejects(() => store.has(bad), TypeError);
+        await assertRejects(() => store.openRead(bad), TypeError);
+        await assertRejects(() => store.delete(bad), TypeError);
       });
     }
   });
@@ -334,6 +339,31 @@ Deno.test("AssetStore.write() leaves no file and no index entry after a failure"
     });
   });
 
+  await t.step("a signal aborted while a read is pending", async () => {
+    await withStore(async (store, dir) => {
+      const kept = await store.put(existing);
+      const controller = new AbortController();
+      let reads = 0;
+      // a stalled peer: the first read answers, the next one never does
+      const source: ByteSource = {
+        read: (p) => {
+          if (reads++ > 0) return new Promise(() => {});
+          p.fill(1, 0, 1000);
+          return Promise.resolve(1000);
+        },
+      };
+      const writing = store.write(source, {
+        size: 5000,
+        signal: controller.signal,
+      });
+      while (reads < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+      controller.abort(new Error("peer too slow"));
+      await assertRejects(() => writing, /peer too slow/);
+      assertEquals(await namesIn(dir), [kept]);
+      assertStrictEquals(store.totalBytes, existing.length);
+    });
+  });
+
   await t.step(
     "a source that throws while a chunk is being written",
     async () => {
@@ -403,6 +433,25 @@ Deno.test("AssetStore.write() lets only one of two concurrent writes pass the qu
   }, { maxTotalBytes: 100 });
 });
 
+Deno.test("AssetStore.write() reports created once for concurrent writes of new content", async () => {
+  await withStore(async (store, dir) => {
+    const bytes = randomBytes(3 * MIB);
+    const outcomes = await Promise.all(
+      [0, 1, 2].map(() =>
+        store.write(bytesSource(bytes, 65_536), { size: bytes.length })
+      ),
+    );
+    assertEquals(outcomes.map((o) => o.created).sort(), [false, false, true]);
+    assertEquals(
+      new Set(outcomes.map((o) => o.hash)),
+      new Set([sha256(bytes)]),
+    );
+    assertStrictEquals(store.totalBytes, bytes.length);
+    assertEquals(await namesIn(dir), [sha256(bytes)]);
+    assertEquals(await Deno.readFile(`${dir}/${sha256(bytes)}`), bytes);
+  });
+});
+
 Deno.test("AssetStore.write() streams 100 MiB in bounded memory", async () => {
   const size = 100 * MIB;
   // an odd length, so the pattern does not line up with the store's buffers
@@ -432,13 +481,22 @@ Deno.test("AssetStore.write() streams 100 MiB in bounded memory", async () => {
     await store.open();
     const before = Deno.memoryUsage().rss;
     let peak = before;
+    const started = performance.now();
     const outcome = await store.write(source, {
       size,
       onProgress: () => {
         peak = Math.max(peak, Deno.memoryUsage().rss);
       },
     });
+    const seconds = (performance.now() - started) / 1000;
     peak = Math.max(peak, Deno.memoryUsage().rss);
+    // a figure for the reader, never a pass/fail on time
+    // deno-lint-ignore no-console
+    console.log(
+      `  100 MiB written at ${(size / 1e6 / seconds).toFixed(0)} MB/s, rss +${
+        ((peak - before) / MIB).toFixed(1)
+      } MiB`,
+    );
     assertStrictEquals(outcome.hash, expected.digest("hex"));
     assertStrictEquals(outcome.size, size);
     assertStrictEquals(offset, size);
@@ -482,6 +540,20 @@ Deno.test("AssetStore.open() indexes hash-named files, removes temp files and le
       [".inbox", "A".repeat(64), hash, "b".repeat(64), "notes.txt"].sort(),
     );
     assertEquals(await namesIn(`${dir}/.inbox`), ["x"]);
+  });
+});
+
+Deno.test("AssetStore.open() fails with the directory named and can be retried", async () => {
+  await withStore(async (store, dir) => {
+    await Deno.writeTextFile(dir, "a file where the directory should be");
+    await assertRejects(() => store.open(), (e: Error) => {
+      assertMatch(e.message, /^Cannot open asset directory ".*assets"$/);
+      assert(e.cause instanceof Error);
+      return true;
+    });
+    await Deno.remove(dir);
+    await store.open();
+    assertEquals(await namesIn(dir), []);
   });
 });
 

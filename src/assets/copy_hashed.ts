@@ -42,8 +42,11 @@ export async function copyHashed(
       const want = Math.min(BUFFER_BYTES, options.size - done);
       let filled = 0;
       while (filled < want) {
-        options.signal?.throwIfAborted();
-        const n = await source.read(buffer.subarray(filled, want));
+        const n = await readOrAbort(
+          source,
+          buffer.subarray(filled, want),
+          options.signal,
+        );
         if (n === null) {
           throw new AssetTruncatedError(done + filled, options.size);
         }
@@ -66,6 +69,31 @@ export async function copyHashed(
   }
   options.signal?.throwIfAborted();
   return hash.digest("hex");
+}
+
+/**
+ * One read that an abort interrupts: a stalled socket would otherwise hold the copy
+ * (and its temporary file) until the peer sends again.
+ */
+function readOrAbort(
+  source: ByteSource,
+  p: Uint8Array,
+  signal: AbortSignal | undefined,
+): Promise<number | null> {
+  if (signal === undefined) return source.read(p);
+  signal.throwIfAborted();
+  const read = source.read(p);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      // the abandoned read may still settle; its outcome no longer matters
+      read.catch(() => {});
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    read.then(resolve, reject).finally(() =>
+      signal.removeEventListener("abort", onAbort)
+    );
+  });
 }
 
 async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void> {
