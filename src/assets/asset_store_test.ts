@@ -481,22 +481,13 @@ Deno.test("AssetStore.write() streams 100 MiB in bounded memory", async () => {
     await store.open();
     const before = Deno.memoryUsage().rss;
     let peak = before;
-    const started = performance.now();
     const outcome = await store.write(source, {
       size,
       onProgress: () => {
         peak = Math.max(peak, Deno.memoryUsage().rss);
       },
     });
-    const seconds = (performance.now() - started) / 1000;
     peak = Math.max(peak, Deno.memoryUsage().rss);
-    // a figure for the reader, never a pass/fail on time
-    // deno-lint-ignore no-console
-    console.log(
-      `  100 MiB written at ${(size / 1e6 / seconds).toFixed(0)} MB/s, rss +${
-        ((peak - before) / MIB).toFixed(1)
-      } MiB`,
-    );
     assertStrictEquals(outcome.hash, expected.digest("hex"));
     assertStrictEquals(outcome.size, size);
     assertStrictEquals(offset, size);
