@@ -109,7 +109,7 @@ Deno.test("SidecarServer answers the original CLI's exact request bytes", async 
 Deno.test("SidecarServer refuses bad input with a status and leaves no partial file", async (t) => {
   await using sidecar = await startSidecar({
     store: { maxBytes: 4096, maxTotalBytes: 8192 },
-    server: { headerLineTimeoutMs: 300, maxConnections: 3 },
+    server: { headerLineTimeoutMs: 300, bodyTimeoutMs: 400, maxConnections: 3 },
   });
   const user = await Identity.generate();
   const put = async (
@@ -141,6 +141,26 @@ Deno.test("SidecarServer refuses bad input with a status and leaves no partial f
     assertMatch(JSON.parse(answer.text).error, /[Tt]runcated/);
     await afterwards();
   });
+
+  await t.step(
+    "a stalled upload body → 408 after the body timeout",
+    async () => {
+      const body = new Uint8Array(1000).fill(8);
+      const head = await signedHead(user, "PUT", "/assets", {
+        contentLength: 1000,
+        contentHash: sha256(body),
+      });
+      const answer = await rawExchange(
+        sidecar,
+        withBody(head, body.subarray(0, 10)),
+        {
+          closeWrite: false,
+        },
+      );
+      assertEquals(answer.status, 408);
+      await afterwards();
+    },
+  );
 
   await t.step("wrong content hash → 400 Content hash mismatch", async () => {
     const answer = await put(new Uint8Array(100).fill(1), {

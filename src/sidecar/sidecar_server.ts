@@ -5,7 +5,7 @@ import {
   AssetTooLargeError,
   AssetTruncatedError,
 } from "../assets/mod.ts";
-import type { AssetStore, ByteSource } from "../assets/mod.ts";
+import type { AssetStore } from "../assets/mod.ts";
 import type { Identity } from "../crypto/mod.ts";
 import { isHex64, type Logger, SILENT_LOGGER } from "../util/mod.ts";
 import type { SidecarCertificate } from "./certificate.ts";
@@ -362,8 +362,9 @@ export class SidecarServer {
       this.#o.bodyTimeoutMs,
     );
     try {
+      // The store's copy races every read against the deadline.
       const outcome = await this.#d.assets.write(
-        withDeadline(reader, deadline.signal),
+        reader,
         {
           size,
           ...(expected ? { expectedHash: expected } : {}),
@@ -474,17 +475,4 @@ async function drain(conn: Duplex, ms: number): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** A source whose reads reject with the signal's reason once it aborts. */
-function withDeadline(source: ByteSource, signal: AbortSignal): ByteSource {
-  const aborted = new Promise<never>((_, reject) => {
-    const fail = () => reject(signal.reason);
-    if (signal.aborted) fail();
-    else signal.addEventListener("abort", fail, { once: true });
-  });
-  aborted.catch(() => {});
-  return {
-    read: (p) => Promise.race([source.read(p), aborted]),
-  };
 }
