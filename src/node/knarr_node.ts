@@ -1,5 +1,4 @@
 /** KnarrNode: the composition root of a node and the public programmatic API. */
-import { assetRefHash, resolveAssetRefs } from "../assets/mod.ts";
 import type { AssetStore } from "../assets/mod.ts";
 import type { HostPort, KnarrConfig } from "../config/mod.ts";
 import type { Identity } from "../crypto/mod.ts";
@@ -23,7 +22,6 @@ import type {
   SheetSource,
 } from "../discovery/mod.ts";
 import {
-  CertificateRepo,
   Database,
   DemandRepo,
   LedgerRepo,
@@ -32,13 +30,8 @@ import {
   SkillRepo,
   TaskRepo,
 } from "../store/mod.ts";
-import {
-  loadOrCreateCertificate,
-  SidecarClient,
-  SidecarServer,
-} from "../sidecar/mod.ts";
 import type {
-  SidecarServerOptions,
+  SidecarServer,
   TransferOptions,
   UploadOutcome,
 } from "../sidecar/mod.ts";
@@ -69,6 +62,8 @@ import type {
 } from "../wire/mod.ts";
 import { chooseAdvertiseHost } from "./advertise.ts";
 import type { AdvertiseChoice } from "./advertise.ts";
+import { NodeAssets } from "./node_assets.ts";
+import type { AssetPeer, NodeSidecarOptions } from "./node_assets.ts";
 import { TcpTransport } from "./transport.ts";
 import type { Listening, Transport } from "./transport.ts";
 
@@ -108,26 +103,6 @@ export interface KnarrNodeOptions {
   runner?: SkillRunner;
 }
 
-/** The asset sidecar of a node. */
-export interface NodeSidecarOptions extends SidecarServerOptions {
-  /**
-   * Who may upload: every signer (default, as the original), `"callers"` (nodes in
-   * the peer table or the ledger: peers that have dealt with us), or these node ids.
-   * The node itself always may.
-   */
-  allowUploads?: "any" | "callers" | readonly string[];
-}
-
-/** A node whose sidecar is reachable: a `QueryResult` or a task's `provider` fits. */
-export interface AssetPeer {
-  /** The node id its sidecar certificate must match. */
-  node_id: string;
-  /** Its host. */
-  host: string;
-  /** Its announced sidecar port; 0 means it has none. */
-  sidecar_port: number;
-}
-
 /** Runs skills that are not in-process handlers (the Worker sandbox implements it). */
 export interface SkillRunner {
   /** True when the runner has a skill of this name loaded. */
@@ -161,23 +136,6 @@ export const DEFAULT_POLICY: TaskPolicy = {
   maxQueueDepth: 100,
   maxTaskTimeout: 3600,
 };
-
-/** How long a provider waits for an input asset from the caller's sidecar. */
-const FETCH_TIMEOUT_MS = 300_000;
-
-function sidecarTarget(
-  peer: AssetPeer,
-  action: string,
-): { nodeId: string; host: string; port: number } {
-  if (!(peer.sidecar_port > 0)) {
-    throw new TypeError(
-      `Cannot ${action}: node "${
-        peer.node_id.slice(0, 16)
-      }" announces no asset sidecar`,
-    );
-  }
-  return { nodeId: peer.node_id, host: peer.host, port: peer.sidecar_port };
-}
 
 /** Counters of messages refused by this node. */
 export interface NodeStats {
@@ -236,8 +194,7 @@ export class KnarrNode {
     port: number;
     sidecarPort: number;
   };
-  #sidecar: SidecarServer | null = null;
-  #client: SidecarClient | null = null;
+  #assets: NodeAssets;
   #closed = false;
 
   private constructor(
@@ -290,7 +247,8 @@ export class KnarrNode {
       tasks: this.tasks,
       clock,
       send,
-      resolveAssets: (input, caller) => this.#fetchMissingAssets(input, caller),
+      resolveAssets: (input, caller) =>
+        this.#assets.fetchMissing(input, caller),
       logger: this.#log.child("tasks"),
     }, policy);
     this.consumer = new TaskConsumer({
@@ -317,6 +275,14 @@ export class KnarrNode {
       demand: new DemandRepo(db),
       logger: this.#log.child("discovery"),
     }, options.discovery);
+    this.#assets = new NodeAssets({
+      identity,
+      db,
+      assets: options.assets ?? null,
+      discovery: this.discovery,
+      ledger: this.ledger,
+      logger: this.#log,
+    });
   }
 
   /** Opens the store, loads or creates the identity; call `start()` to listen. */
@@ -406,8 +372,17 @@ export class KnarrNode {
     );
     this.#self.host = this.#advertise.host;
     this.#self.port = this.#listening.port;
-    if (this.#options.sidecar && this.#options.assets) {
-      await this.#startSidecar(this.#options.sidecar, this.#options.assets);
+    if (this.#options.sidecar) {
+      try {
+        this.#self.sidecarPort = await this.#assets.startSidecar(
+          this.#options.sidecar,
+          host,
+        );
+      } catch (error) {
+        await this.#listening.close();
+        this.#listening = null;
+        throw error;
+      }
     }
     if (options.maintenance !== false) this.discovery.start();
     return this.address;
@@ -415,52 +390,12 @@ export class KnarrNode {
 
   /** The running asset sidecar, or null. */
   get sidecar(): SidecarServer | null {
-    return this.#sidecar;
+    return this.#assets.sidecar;
   }
 
   /** The node's asset directory, or null. */
   get assets(): AssetStore | null {
     return this.#options.assets ?? null;
-  }
-
-  async #startSidecar(
-    options: NodeSidecarOptions,
-    assets: AssetStore,
-  ): Promise<void> {
-    const { allowUploads = "any", ...serverOptions } = options;
-    try {
-      this.#sidecar = await SidecarServer.start({
-        identity: this.identity,
-        certificate: await loadOrCreateCertificate(
-          new CertificateRepo(this.db),
-          this.identity,
-        ),
-        assets,
-        logger: this.#log.child("sidecar"),
-        ...(allowUploads === "any"
-          ? {}
-          : { allowUpload: (who) => this.#mayUpload(allowUploads, who) }),
-      }, { host: this.#options.host ?? "127.0.0.1", ...serverOptions });
-    } catch (error) {
-      await this.#listening?.close();
-      this.#listening = null;
-      throw error;
-    }
-    this.#self.sidecarPort = this.#sidecar.port;
-  }
-
-  #mayUpload(
-    rule: "callers" | readonly string[],
-    who: { nodeId: string; publicKey: string },
-  ): boolean {
-    if (who.nodeId === this.nodeId) return true;
-    if (rule !== "callers") return rule.includes(who.nodeId);
-    return this.discovery.peers.get(who.nodeId) !== undefined ||
-      this.ledger.get(who.publicKey) !== null;
-  }
-
-  #sidecarClient(): SidecarClient {
-    return this.#client ??= new SidecarClient({ identity: this.identity });
   }
 
   /**
@@ -474,112 +409,25 @@ export class KnarrNode {
    * await node.request("gzip", { file: `knarr-asset://${hash}` });
    * ```
    */
-  async uploadAsset(
+  uploadAsset(
     peer: AssetPeer,
     source: Uint8Array | string,
     options: TransferOptions = {},
   ): Promise<UploadOutcome> {
-    return await this.#sidecarClient().upload(
-      sidecarTarget(peer, "upload asset"),
-      source,
-      options,
-    );
+    return this.#assets.upload(peer, source, options);
   }
 
   /**
    * Downloads an asset from a node's sidecar, checked against its hash: to `path`, or
    * without one into this node's asset directory. Resolves the local path and size.
    */
-  async downloadAsset(
+  downloadAsset(
     peer: AssetPeer,
     hash: string,
     path?: string,
     options: TransferOptions = {},
   ): Promise<{ path: string; size: number }> {
-    const target = sidecarTarget(peer, "download asset");
-    if (path !== undefined) {
-      const size = await this.#sidecarClient().download(
-        target,
-        hash,
-        path,
-        options,
-      );
-      return { path, size };
-    }
-    const assets = this.#options.assets;
-    if (!assets) {
-      throw new TypeError(
-        "Cannot download asset: this node has no asset directory; pass a path",
-      );
-    }
-    const local = await assets.get(hash);
-    if (local !== null) {
-      return { path: local, size: (await Deno.stat(local)).size };
-    }
-    const outcome = await this.#sidecarClient().fetchInto(
-      target,
-      hash,
-      assets,
-      options,
-    );
-    return { path: assets.pathOf(hash), size: outcome.size };
-  }
-
-  /** Where a node's sidecar is, from its announcements; null when it announced none. */
-  #sidecarOf(
-    nodeId: string,
-    fallbackHost: string,
-  ): { nodeId: string; host: string; port: number } | null {
-    const peer = this.discovery.peers.get(nodeId);
-    const entry = this.discovery.skills.list().find((e) =>
-      e.providerNodeId === nodeId && e.sidecarPort > 0
-    );
-    const port = peer && peer.sidecarPort > 0
-      ? peer.sidecarPort
-      : entry?.sidecarPort ?? 0;
-    if (port <= 0) return null;
-    return { nodeId, host: entry?.host || peer?.host || fallbackHost, port };
-  }
-
-  /** Fetches inputs' assets we lack from the caller's sidecar, when it announced one. */
-  async #fetchMissingAssets(
-    input: JsonObject,
-    caller: { nodeId: string; host: string },
-  ): Promise<JsonObject> {
-    const assets = this.#options.assets;
-    if (!assets) return input;
-    let target:
-      | { nodeId: string; host: string; port: number }
-      | null
-      | undefined;
-    for (const value of Object.values(input)) {
-      const hash = assetRefHash(value);
-      if (hash === null || (await assets.has(hash))) continue;
-      target ??= this.#sidecarOf(caller.nodeId, caller.host);
-      if (target === null) {
-        this.#log.debug(
-          `Asset ${hash.slice(0, 12)} is not here and ${
-            caller.nodeId.slice(0, 16)
-          } announced no sidecar`,
-        );
-        continue;
-      }
-      try {
-        await this.#sidecarClient().fetchInto(
-          target,
-          hash,
-          assets,
-          { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) },
-        );
-      } catch (error) {
-        this.#log.warn(
-          `Cannot fetch asset ${hash.slice(0, 12)} from ${
-            caller.nodeId.slice(0, 16)
-          }: ${(error as Error).message}`,
-        );
-      }
-    }
-    return input;
+    return this.#assets.download(peer, hash, path, options);
   }
 
   /** Sets the advertised host (one-shot commands use the route toward their bootstrap). */
@@ -695,14 +543,7 @@ export class KnarrNode {
     ctx: RunContext,
   ): Promise<RunOutcome> {
     const outcome = await this.#runHandler(name, input, ctx);
-    const assets = this.#options.assets;
-    if (outcome.status === "ok" && assets) {
-      // Outputs must outlive the TTL sweep until the caller downloads them.
-      for (const value of Object.values(outcome.output)) {
-        const hash = assetRefHash(value);
-        if (hash !== null) assets.retain(hash);
-      }
-    }
+    if (outcome.status === "ok") this.#assets.retainOutputs(outcome.output);
     return outcome;
   }
 
@@ -719,9 +560,7 @@ export class KnarrNode {
       }
       return { status: "error", detail: `No handler for skill '${name}'` };
     }
-    if (this.#options.assets) {
-      input = await resolveAssetRefs(input, this.#options.assets);
-    }
+    input = await this.#assets.localPaths(input);
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
@@ -886,7 +725,7 @@ export class KnarrNode {
     if (this.#closed) return;
     this.#closed = true;
     await this.discovery.close();
-    await this.#sidecar?.close();
+    await this.#assets.close();
     await this.#listening?.close();
     await this.provider.close();
     this.db.close();

@@ -6,11 +6,10 @@ export {
 } from "./advertise.ts";
 export type { AdvertiseChoice } from "./advertise.ts";
 export { DEFAULT_POLICY, KnarrNode } from "./knarr_node.ts";
+export type { AssetPeer, NodeSidecarOptions } from "./node_assets.ts";
 export type {
-  AssetPeer,
   InProcessHandler,
   KnarrNodeOptions,
-  NodeSidecarOptions,
   NodeStats,
   SkillAccess,
   SkillRunner,
