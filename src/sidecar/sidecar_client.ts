@@ -1,10 +1,19 @@
 /** The one sidecar client: the CLI, the node and skills' asset fetches use it. */
-import { createHash } from "node:crypto";
 import { copyHashed } from "../assets/mod.ts";
 import type { AssetStore, WriteOutcome } from "../assets/mod.ts";
 import type { Identity } from "../crypto/mod.ts";
-import { isHex64 } from "../util/mod.ts";
 import { SidecarHttpError } from "./errors.ts";
+import {
+  type Answer,
+  type Body,
+  checkHash,
+  errorOf,
+  hashBytes,
+  hashFile,
+  readJson,
+  sendFile,
+  sleepToNextSecond,
+} from "./_client_io.ts";
 import { signRequest } from "./request_auth.ts";
 import {
   BufferedReader,
@@ -70,18 +79,6 @@ export interface ListedAsset {
   /** Downloads the sidecar counted. */
   access_count: number;
 }
-
-interface Answer {
-  conn: Duplex;
-  head: ResponseHead;
-  reader: BufferedReader;
-}
-
-type Body = { size: number; send: (conn: Duplex) => Promise<void> };
-
-const CHUNK_BYTES = 1024 * 1024;
-const MAX_JSON_BYTES = 4 * 1024 * 1024;
-const decoder = new TextDecoder();
 
 /**
  * Signed requests to asset sidecars, with the certificate pinned to the node id.
@@ -392,130 +389,4 @@ export class SidecarClient {
       options.signal?.removeEventListener("abort", onAbort);
     }
   }
-}
-
-function checkHash(hash: string): void {
-  if (!isHex64(hash)) {
-    throw new TypeError(
-      `Invalid asset hash "${
-        String(hash).slice(0, 80)
-      }": expected 64 lowercase hex characters`,
-    );
-  }
-}
-
-function hashBytes(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
-
-async function hashFile(
-  path: string,
-  signal?: AbortSignal,
-): Promise<{ hash: string; size: number }> {
-  using file = await Deno.open(path);
-  const hash = createHash("sha256");
-  const buffer = new Uint8Array(CHUNK_BYTES);
-  let size = 0;
-  for (;;) {
-    signal?.throwIfAborted();
-    const n = await file.read(buffer);
-    if (n === null) break;
-    hash.update(buffer.subarray(0, n));
-    size += n;
-  }
-  return { hash: hash.digest("hex"), size };
-}
-
-/** Sends `size` bytes of a file, reading the next chunk while the last one is written. */
-async function sendFile(
-  conn: Duplex,
-  path: string,
-  size: number,
-  options: TransferOptions,
-): Promise<void> {
-  using file = await Deno.open(path);
-  const buffers = [new Uint8Array(CHUNK_BYTES), new Uint8Array(CHUNK_BYTES)];
-  let sent = 0;
-  let writing: Promise<void> = Promise.resolve();
-  for (let k = 0; sent < size; k++) {
-    const buffer = buffers[k & 1]!;
-    const n = await readFull(
-      file,
-      buffer.subarray(0, Math.min(CHUNK_BYTES, size - sent)),
-    );
-    if (n === 0) {
-      throw new Error(
-        `Cannot upload "${path}": the file shrank while it was sent`,
-      );
-    }
-    await writing;
-    sent += n;
-    const done = sent;
-    writing = writeAll(conn, buffer.subarray(0, n)).then(() =>
-      options.onProgress?.(done, size)
-    );
-  }
-  await writing;
-}
-
-async function readFull(
-  file: Deno.FsFile,
-  buffer: Uint8Array,
-): Promise<number> {
-  let filled = 0;
-  while (filled < buffer.length) {
-    const n = await file.read(buffer.subarray(filled));
-    if (n === null) break;
-    filled += n;
-  }
-  return filled;
-}
-
-/** Reads a JSON answer body (by Content-Length, else to EOF) and closes the connection. */
-async function readJson(answer: Answer, action: string): Promise<unknown> {
-  try {
-    const declared = contentLength(answer.head.headers);
-    const limit = declared ?? MAX_JSON_BYTES;
-    if (limit > MAX_JSON_BYTES) {
-      throw new Error(
-        `Cannot ${action}: answer of ${limit} bytes is too large`,
-      );
-    }
-    const buffer = new Uint8Array(limit);
-    let filled = 0;
-    while (filled < limit) {
-      const n = await answer.reader.read(buffer.subarray(filled));
-      if (n === null) break;
-      filled += n;
-    }
-    const text = decoder.decode(buffer.subarray(0, filled));
-    if (text.trim() === "") return null;
-    try {
-      return JSON.parse(text);
-    } catch {
-      return { error: text.slice(0, 200) };
-    }
-  } finally {
-    answer.conn.close();
-  }
-}
-
-function errorOf(body: unknown): string {
-  if (body !== null && typeof body === "object" && "error" in body) {
-    return String((body as { error: unknown }).error);
-  }
-  return "";
-}
-
-function sleepToNextSecond(now: number, signal?: AbortSignal): Promise<void> {
-  const ms = Math.max(10, (Math.floor(now) + 1 - now) * 1000 + 5);
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
