@@ -1,6 +1,6 @@
 /** The sidecar client's byte work: hashing and sending files, reading answers. */
 import { createHash } from "node:crypto";
-import { isHex64 } from "../util/mod.ts";
+import { isHex64, sleep } from "../util/mod.ts";
 import { contentLength } from "./_http.ts";
 import type { BufferedReader, ResponseHead } from "./_http.ts";
 import { writeAll } from "./_http.ts";
@@ -145,14 +145,5 @@ export function sleepToNextSecond(
   now: number,
   signal?: AbortSignal,
 ): Promise<void> {
-  const ms = Math.max(10, (Math.floor(now) + 1 - now) * 1000 + 5);
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
+  return sleep(Math.max(10, (Math.floor(now) + 1 - now) * 1000 + 5), signal);
 }

@@ -2,7 +2,7 @@
 import type { Clock, QueryResult, Reply } from "../discovery/mod.ts";
 import { sheetPrice } from "../discovery/mod.ts";
 import type { LedgerRepo, TaskRepo } from "../store/mod.ts";
-import { type Logger, SILENT_LOGGER } from "../util/mod.ts";
+import { type Logger, SILENT_LOGGER, sleep } from "../util/mod.ts";
 import { isJsonObject, toNumber } from "../wire/mod.ts";
 import type {
   JsonObject,
@@ -337,18 +337,6 @@ function whereOf(provider: QueryResult): NonNullable<TaskOutcome["provider"]> {
     port: provider.port,
     sidecar_port: provider.sidecar_port,
   };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 async function raceTimeout<T>(
