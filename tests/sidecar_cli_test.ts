@@ -28,6 +28,25 @@ output_schema = { file = "string", bytes_in = "number", bytes_out = "number" }
   return { root, project };
 }
 
+/** `knarr request --skill gzip --input <input> --bootstrap 127.0.0.1:<port> …extra` in `cwd`. */
+function requestGzip(
+  cwd: string,
+  port: number,
+  input: string,
+  extra: string[] = [],
+) {
+  return knarr([
+    "request",
+    "--skill",
+    "gzip",
+    "--input",
+    input,
+    "--bootstrap",
+    `127.0.0.1:${port}`,
+    ...extra,
+  ], { cwd });
+}
+
 async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(
     await new Response(
@@ -57,20 +76,12 @@ Deno.test("knarr request uploads @file inputs, the skill transforms them, --outp
     assert(node.sidecarPort > 0, node.lines.join("\n"));
     const input = photo(3 * 1024 * 1024 + 17);
     await Deno.writeFile(join(root, "photo.png"), input);
-    const bootstrap = `127.0.0.1:${node.port}`;
 
     await t.step("text output names the downloaded file", async () => {
-      const r = await knarr([
-        "request",
-        "--skill",
-        "gzip",
-        "--input",
-        '{"file": "@photo.png"}',
-        "--bootstrap",
-        bootstrap,
+      const r = await requestGzip(root, node.port, '{"file": "@photo.png"}', [
         "--output-dir",
         "out",
-      ], { cwd: root });
+      ]);
       assertEquals([r.code, r.stderr], [0, ""]);
       const match =
         /^Downloaded: file -> (out\/file_[0-9a-f]{12}) \((\d+) bytes\)$/m
@@ -89,18 +100,12 @@ Deno.test("knarr request uploads @file inputs, the skill transforms them, --outp
     await t.step(
       "--json lists the downloads and prints no progress",
       async () => {
-        const r = await knarr([
-          "request",
-          "--skill",
-          "gzip",
-          "--input",
+        const r = await requestGzip(
+          root,
+          node.port,
           '{"file": {"@file": "photo.png"}}',
-          "--bootstrap",
-          bootstrap,
-          "--output-dir",
-          "out2",
-          "--json",
-        ], { cwd: root });
+          ["--output-dir", "out2", "--json"],
+        );
         assertEquals([r.code, r.stderr], [0, ""]);
         const result = JSON.parse(r.stdout);
         assertEquals(result.status, "completed");
@@ -128,15 +133,7 @@ Deno.test("knarr request uploads @file inputs, the skill transforms them, --outp
     );
 
     await t.step("a missing @file is a usage error", async () => {
-      const r = await knarr([
-        "request",
-        "--skill",
-        "gzip",
-        "--input",
-        '{"file": "@nope.png"}',
-        "--bootstrap",
-        bootstrap,
-      ], { cwd: root });
+      const r = await requestGzip(root, node.port, '{"file": "@nope.png"}');
       assertEquals(r.code, 2);
       assertMatch(
         r.stderr,
@@ -156,15 +153,7 @@ Deno.test("knarr request with a file for a provider without a sidecar fails clea
   try {
     assertEquals(node.sidecarPort, 0);
     await Deno.writeFile(join(root, "photo.png"), photo(1000));
-    const r = await knarr([
-      "request",
-      "--skill",
-      "gzip",
-      "--input",
-      '{"file": "@photo.png"}',
-      "--bootstrap",
-      `127.0.0.1:${node.port}`,
-    ], { cwd: root });
+    const r = await requestGzip(root, node.port, '{"file": "@photo.png"}');
     assertEquals(r.code, 1);
     assertMatch(
       r.stdout,
