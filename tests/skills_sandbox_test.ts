@@ -618,6 +618,14 @@ Deno.test("SkillSandbox stages knarr-asset:// inputs into the Worker's own inbox
         }, RUN),
         /NotCapable/,
       );
+      // Deno checks the normalized path, so ".." cannot climb out of the grant.
+      isError(
+        await sandbox.run("inbox", {
+          op: "read",
+          file: `${firstInbox}/../../${hashB}`,
+        }, RUN),
+        /NotCapable/,
+      );
     });
 
     await t.step("ctx.getAsset() returns a readable inbox path", async () => {

@@ -215,8 +215,9 @@ export class SkillSandbox {
   /**
    * Runs a skill. Top-level input strings `knarr-asset://<sha256>` of stored assets
    * reach the handler as paths in its Worker's inbox, readable for this run only;
-   * other values, unknown refs included, pass unchanged. Handler faults never throw: they are `{ status: "error", detail }`
-   * (the detail is for the provider's log, not the caller) or `{ status: "timeout" }`.
+   * other values, unknown refs included, pass unchanged. Handler faults never throw:
+   * they are `{ status: "error", detail }` (the detail is for the provider's log, not
+   * the caller) or `{ status: "timeout" }`.
    * Throws `UnknownSkillError` for a skill that is not loaded and rejects with the
    * signal's reason when `options.signal` aborts.
    */
