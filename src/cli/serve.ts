@@ -4,11 +4,13 @@ import { defaultConfig, formatHostPort, loadConfig } from "../config/mod.ts";
 import type { ConfigOverrides, KnarrConfig } from "../config/mod.ts";
 import {
   assetStoreFromConfig,
+  BridgedSkills,
   ConfiguredSkills,
   fileStamp,
   KnarrNode,
   watchFile,
 } from "../node/mod.ts";
+import type { SkillRunner } from "../node/mod.ts";
 import {
   loadOrCreateKeyFile,
   relayOptionsFromConfig,
@@ -132,9 +134,18 @@ export const serveCommand: Command = {
     const logger = new Logger({ level });
     await using assets = assetStoreFromConfig(config, logger);
     await using skills = new ConfiguredSkills(config, assets, logger);
+    // Bridged MCP tools join once the node runs; configured skill files win a name clash.
+    let bridged: SkillRunner | null = null;
+    const files = skills.runner();
     await using node = await KnarrNode.fromConfig(config, {
       logger,
-      runner: skills.runner(),
+      runner: {
+        has: (name) => files.has(name) || (bridged?.has(name) ?? false),
+        run: (name, input, ctx) =>
+          files.has(name) || !bridged
+            ? files.run(name, input, ctx)
+            : bridged.run(name, input, ctx),
+      },
       assets,
     });
     await node.start();
@@ -156,11 +167,6 @@ export const serveCommand: Command = {
       logger.warn(
         `Advertise address ${advertise.host} is private: nodes outside this network cannot reach it; ` +
           "set --advertise-host to a public address if they should",
-      );
-    }
-    if (Object.keys(config.bridges).length > 0) {
-      logger.warn(
-        "MCP bridges are not available yet in this version of knarr: [bridges] and --bridge are ignored",
       );
     }
     await using relay = config.relay.enabled
@@ -205,6 +211,17 @@ export const serveCommand: Command = {
             `${result.failed.length} failed`,
         );
       }, { signal: ctx.signal, since: loadedStamp }));
+    }
+    await using bridges = await BridgedSkills.start(node, config.bridges, {
+      reserved: new Set(config.skills.map((s) => s.name)),
+      logger,
+    });
+    bridged = bridges.runner();
+    const bridgeCount = Object.keys(config.bridges).length;
+    if (bridgeCount > 0) {
+      ctx.out.print(
+        `Bridged ${bridges.names().length} MCP tools from ${bridgeCount} servers`,
+      );
     }
     ctx.out.print(`Loaded ${applied.loaded.length} skills from config`);
 

@@ -490,6 +490,11 @@ export class KnarrNode {
     if (outcome.status === "timeout") {
       throw new Error(`Skill "${skill}" timed out`);
     }
+    if (outcome.status === "invalid_input") {
+      throw new TypeError(
+        `Invalid input for skill "${skill}": ${outcome.message}`,
+      );
+    }
     throw new Error(`Skill "${skill}" failed: ${outcome.detail}`);
   }
 

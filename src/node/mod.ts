@@ -23,6 +23,8 @@ export type {
   Transport,
 } from "./transport.ts";
 export { assetStoreFromConfig, ConfiguredSkills } from "./configured_skills.ts";
+export { BridgedSkills } from "./bridged_skills.ts";
+export type { BridgedSkillsOptions } from "./bridged_skills.ts";
 export type { ApplyOutcome } from "./configured_skills.ts";
 export { fileStamp, watchFile } from "./file_watch.ts";
 export type { FileStamp, WatchFileOptions } from "./file_watch.ts";

@@ -287,6 +287,12 @@ export class TaskProvider {
         code: "TIMEOUT",
         message: "Task timed out",
       });
+    } else if (outcome.status === "invalid_input") {
+      // The handler's own input check (a bridged tool's JSON Schema): the caller's mistake.
+      reply = failed(request.task_id, {
+        code: "INVALID_INPUT",
+        message: outcome.message,
+      });
     } else {
       this.#log.warn(
         `Skill "${skill.name}" failed for task ${request.task_id}: ${

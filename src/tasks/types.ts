@@ -17,7 +17,9 @@ export interface ExecutableSkill {
 export type RunOutcome =
   | { status: "ok"; output: JsonObject }
   | { status: "timeout" }
-  | { status: "error"; detail: string };
+  | { status: "error"; detail: string }
+  /** The input broke the handler's own rules (a bridged tool's schema); sent to the caller. */
+  | { status: "invalid_input"; message: string };
 
 /** What a handler run knows about its caller. */
 export interface RunContext {

@@ -1,0 +1,149 @@
+/** The MCP bridges of a served configuration: their tools announced and run as skills. */
+import { McpBridge } from "../mcp/mod.ts";
+import type { BridgeOutcome } from "../mcp/mod.ts";
+import type { RunContext, RunOutcome } from "../tasks/mod.ts";
+import { type Logger, SILENT_LOGGER } from "../util/mod.ts";
+import type { JsonObject } from "../wire/mod.ts";
+import type { KnarrNode, SkillRunner } from "./knarr_node.ts";
+
+/** Options of {@linkcode BridgedSkills.start}. */
+export interface BridgedSkillsOptions {
+  /** Skill names already served (configured skill files win over bridged tools). */
+  reserved?: ReadonlySet<string>;
+  /** Where bridges log. Default: silent. */
+  logger?: Logger;
+}
+
+/** Runs the bridges of `[bridges]` / `--bridge` and keeps their skills announced. */
+export class BridgedSkills {
+  #node: KnarrNode;
+  #log: Logger;
+  #reserved: ReadonlySet<string>;
+  #bridges: McpBridge[] = [];
+  /** skill → the bridge serving it. */
+  #owner = new Map<string, McpBridge>();
+  #pending = new Set<Promise<unknown>>();
+
+  private constructor(node: KnarrNode, options: BridgedSkillsOptions) {
+    this.#node = node;
+    this.#log = options.logger ?? SILENT_LOGGER;
+    this.#reserved = options.reserved ?? new Set();
+  }
+
+  /**
+   * Starts every bridge (command → timeout in seconds) and announces its tools. A
+   * bridge that cannot start is logged and left out; the node serves on.
+   */
+  static async start(
+    node: KnarrNode,
+    bridges: Record<string, number>,
+    options: BridgedSkillsOptions = {},
+  ): Promise<BridgedSkills> {
+    const self = new BridgedSkills(node, options);
+    await Promise.all(
+      Object.entries(bridges).map(([command, seconds]) =>
+        self.#add(command, seconds)
+      ),
+    );
+    return self;
+  }
+
+  /** Names of the skills served now. */
+  names(): string[] {
+    return [...this.#owner.keys()];
+  }
+
+  /** The runner the node calls for bridged skills. */
+  runner(): SkillRunner {
+    return {
+      has: (name) => this.#owner.get(name)?.has(name) ?? false,
+      run: (name, input, ctx) => this.#run(name, input, ctx),
+    };
+  }
+
+  /** Stops every bridge's server; idempotent. */
+  async close(): Promise<void> {
+    const bridges = this.#bridges.splice(0);
+    await Promise.all(bridges.map((b) => b.close()));
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  /** Same as {@linkcode close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #add(command: string, seconds: number): Promise<void> {
+    let bridge: McpBridge;
+    try {
+      bridge = await McpBridge.start(command, {
+        timeoutMs: seconds * 1000,
+        logger: this.#log.child("mcp"),
+        ...(this.#node.assets
+          ? { storeAsset: (bytes) => this.#node.assets!.put(bytes) }
+          : {}),
+      });
+    } catch (error) {
+      this.#log.error(`${(error as Error).message}; its tools are not served`);
+      return;
+    }
+    this.#bridges.push(bridge);
+    bridge.onEvent((event) => {
+      const task = event.type === "up"
+        ? this.#announce(bridge)
+        : this.#withdraw(event.skills, event.reason);
+      const tracked = task.finally(() => this.#pending.delete(tracked));
+      this.#pending.add(tracked);
+    });
+    await this.#announce(bridge);
+  }
+
+  async #announce(bridge: McpBridge): Promise<void> {
+    for (const skill of bridge.skills()) {
+      const owner = this.#owner.get(skill.skill);
+      if (this.#reserved.has(skill.skill) || (owner && owner !== bridge)) {
+        this.#log.warn(
+          `MCP tool "${skill.tool}" of "${bridge.command}" is not served: skill "${skill.skill}" already exists`,
+        );
+        continue;
+      }
+      try {
+        await this.#node.announce(skill.sheet, { visibility: "public" });
+        this.#owner.set(skill.skill, bridge);
+      } catch (error) {
+        this.#log.warn(
+          `MCP tool "${skill.tool}" is not served: ${(error as Error).message}`,
+        );
+      }
+    }
+  }
+
+  async #withdraw(skills: string[], reason: string): Promise<void> {
+    this.#log.warn(
+      `Withdrawing ${skills.length} MCP skills while their server is down (${reason})`,
+    );
+    for (const skill of skills) {
+      this.#owner.delete(skill);
+      await this.#node.deregister(skill).catch(() => false);
+    }
+  }
+
+  async #run(
+    name: string,
+    input: JsonObject,
+    ctx: RunContext,
+  ): Promise<RunOutcome> {
+    const bridge = this.#owner.get(name);
+    if (!bridge) {
+      return { status: "error", detail: `No bridge serves "${name}"` };
+    }
+    const outcome: BridgeOutcome = await bridge.call(name, input, {
+      timeoutMs: ctx.timeoutMs,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+    if (outcome.status === "invalid") {
+      return { status: "invalid_input", message: outcome.message };
+    }
+    return outcome;
+  }
+}
