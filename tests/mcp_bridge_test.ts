@@ -5,6 +5,7 @@ import { AssetStore } from "../src/assets/mod.ts";
 import { McpBridge, splitCommand, toolSkill } from "../src/mcp/mod.ts";
 import { BridgedSkills, KnarrNode } from "../src/node/mod.ts";
 import type { SkillRunner } from "../src/node/mod.ts";
+import { knarr, serve } from "./cli_helpers.ts";
 import { mcpServerCommand } from "./mcp_helpers.ts";
 
 Deno.test("splitCommand() splits words as a shell does", () => {
@@ -208,6 +209,59 @@ Deno.test("Bridged MCP tools are called over the knarr wire: server-everything a
     assertEquals(await provider.callLocal("echo", { message: "local" }), {
       content: "Echo: local",
     });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("knarr serve --bridge serves the tools to knarr request in another process", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "knarr-mcp-cli-" });
+  try {
+    await Deno.writeTextFile(
+      join(dir, "knarr.toml"),
+      '[node]\nstorage = "node.db"\n',
+    );
+    const node = await serve(dir, [
+      "--bridge",
+      await mcpServerCommand("everything"),
+      "--bridge-timeout",
+      "1",
+    ]);
+    try {
+      assertMatch(
+        node.lines.join("\n"),
+        /^Bridged \d+ MCP tools from 1 servers$/m,
+      );
+      const bootstrap = `127.0.0.1:${node.port}`;
+      const echo = await knarr([
+        "request",
+        "--skill",
+        "echo",
+        "--input",
+        '{"message": "from the CLI"}',
+        "--bootstrap",
+        bootstrap,
+      ]);
+      assertEquals([echo.code, echo.stdout], [
+        0,
+        "Status: completed\nOutput:\n  content: Echo: from the CLI\n",
+      ]);
+      const slow = await knarr([
+        "request",
+        "--skill",
+        "trigger-long-running-operation",
+        "--input",
+        '{"duration": 10, "steps": 2}',
+        "--bootstrap",
+        bootstrap,
+      ]);
+      assertEquals([slow.code, slow.stdout], [
+        1,
+        "Status: failed\nError: TIMEOUT — Task timed out\n",
+      ]);
+    } finally {
+      assertEquals((await node.stop()).code, 0);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
