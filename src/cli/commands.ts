@@ -3,6 +3,7 @@ import type { Command } from "./command.ts";
 import { demandCommand } from "./demand.ts";
 import { infoCommand } from "./info.ts";
 import { initCommand } from "./init.ts";
+import { mcpCommand } from "./mcp.ts";
 import { queryCommand } from "./query.ts";
 import { relayCommand } from "./relay.ts";
 import { requestCommand } from "./request.ts";
@@ -17,4 +18,5 @@ export const COMMANDS: readonly Command[] = [
   demandCommand,
   infoCommand,
   relayCommand,
+  mcpCommand,
 ];

@@ -26,15 +26,20 @@ export function bootstrapFlag(ctx: CommandContext): HostPort {
   }
 }
 
-/** A one-shot node: in-memory store, fresh identity, listening for replies, joined ephemerally. */
+/**
+ * A client node: in-memory store and a fresh identity unless `options.storage` names a
+ * database (whose identity then keeps its credits), listening for pushed results,
+ * joined ephemerally.
+ */
 export async function oneShotNode(
   ctx: CommandContext,
   bootstrap: HostPort,
   timeoutMs: number,
+  options: { storage?: string } = {},
 ): Promise<KnarrNode> {
   const logger = new Logger({ level: logLevelFlag(ctx, "warn") });
   const node = await KnarrNode.create({
-    storage: ":memory:",
+    storage: options.storage ?? ":memory:",
     host: "0.0.0.0",
     port: intFlag(ctx, "port", 0, 65535) ?? 0,
     logger,

@@ -12,3 +12,10 @@ export type {
 export { toolSkill } from "./tool_skill.ts";
 export type { McpTool, ToolSkill, ToolSkillOptions } from "./tool_skill.ts";
 export { splitCommand } from "./_child_transport.ts";
+export { serveTools } from "./tool_server.ts";
+export type {
+  ServedTool,
+  ServeToolsOptions,
+  ToolContent,
+  ToolResult,
+} from "./tool_server.ts";
