@@ -10,6 +10,7 @@ const COMMANDS = [
   "demand",
   "info",
   "relay",
+  "mcp",
 ];
 const FLAGS: Record<string, string[]> = {
   init: ["--port", "--bootstrap"],
@@ -47,6 +48,7 @@ const FLAGS: Record<string, string[]> = {
   demand: ["--storage", "--json"],
   info: ["--storage", "--reputation"],
   relay: ["--host", "--port", "--config", "--log-level"],
+  mcp: ["--bootstrap", "--storage", "--expose-skills", "--log-level"],
 };
 
 function tempDir(): string {

@@ -5,7 +5,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { AssetStore } from "../src/assets/mod.ts";
 import { KnarrNode } from "../src/node/mod.ts";
-import { MAIN_PATH } from "./cli_helpers.ts";
+import { knarr, MAIN_PATH } from "./cli_helpers.ts";
 
 const PNG = Uint8Array.from([
   0x89,
@@ -192,3 +192,22 @@ async function mcpClientTest(t: Deno.TestContext) {
   await again.close();
   await Deno.remove(dir, { recursive: true });
 }
+
+Deno.test("knarr mcp without --bootstrap is a usage error; an unreachable one a runtime error", async () => {
+  const missing = await knarr(["mcp", "--storage", ":memory:"]);
+  assertEquals(missing.code, 2);
+  assertMatch(missing.stderr, /Missing --bootstrap host:port/);
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = closed.addr.port;
+  closed.close();
+  const down = await knarr([
+    "mcp",
+    "--storage",
+    ":memory:",
+    "--bootstrap",
+    `127.0.0.1:${port}`,
+  ]);
+  assertEquals(down.code, 1);
+  assertMatch(down.stderr, /^error: Cannot reach bootstrap/m);
+  assertEquals(down.stdout, "");
+});
