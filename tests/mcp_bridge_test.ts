@@ -178,6 +178,17 @@ Deno.test("Bridged MCP tools are called over the knarr wire: server-everything a
       [await mcpServerCommand("filesystem", [dir])]: 10,
     });
     bridged = bridges.runner();
+    // Every tool of both servers is a skill.
+    for (
+      const [name, ...args] of [["everything"], ["filesystem", dir]] as const
+    ) {
+      await using direct = await McpBridge.start(
+        await mcpServerCommand(name, [...args]),
+      );
+      const tools = direct.skills().map((s) => s.skill);
+      assert(tools.length >= 10, `${name}: ${tools.join(",")}`);
+      for (const tool of tools) assert(bridges.names().includes(tool), tool);
+    }
     assert(
       bridges.names().includes("read-text-file"),
       bridges.names().join(","),
@@ -265,4 +276,20 @@ Deno.test("knarr serve --bridge serves the tools to knarr request in another pro
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("McpBridge applies the tool filter (allow, then deny) and per-tool prices", async () => {
+  await using bridge = await McpBridge.start(
+    await mcpServerCommand("everything"),
+    {
+      toolFilter: { allow: ["echo", "get-sum", "get-env"], deny: ["get-env"] },
+      price: 3,
+      prices: { echo: 0.5 },
+    },
+  );
+  const sheets = Object.fromEntries(
+    bridge.skills().map((s) => [s.skill, s.sheet.price]),
+  );
+  assertEquals(sheets, { "echo": 0.5, "get-sum": 3 });
+  assertEquals((await bridge.call("get-env", {})).status, "error");
 });

@@ -4,6 +4,7 @@ import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { ConfigError } from "./errors.ts";
 import { parseHostPort } from "./host_port.ts";
+import { readBridges } from "./_bridges.ts";
 import { show, TableReader } from "./_check.ts";
 import { DEFAULTS } from "./schema.ts";
 import type {
@@ -200,23 +201,15 @@ function buildConfig(
     }
   });
 
-  const bridges: Record<string, number> = {};
-  for (const [command, timeout] of Object.entries(top.table("bridges"))) {
-    if (
-      typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0
-    ) {
-      top.fail(
-        `bridges.${JSON.stringify(command)}`,
-        `must be a timeout in seconds greater than 0 (got ${show(timeout)})`,
-      );
-    }
-    if (command.trim() === "") {
-      top.fail("bridges", "a bridge command must not be empty");
-    }
-    bridges[command] = timeout as number;
-  }
+  const bridges = readBridges(file, top, DEFAULT_BRIDGE_TIMEOUT_S);
   for (const command of overrides.bridges ?? []) {
-    bridges[command] = overrides.bridgeTimeout ?? DEFAULT_BRIDGE_TIMEOUT_S;
+    bridges[command] = {
+      timeout: overrides.bridgeTimeout ?? DEFAULT_BRIDGE_TIMEOUT_S,
+      allow: null,
+      deny: [],
+      price: 1,
+      prices: {},
+    };
   }
 
   const skillsTable = top.table("skills");

@@ -120,6 +120,7 @@ slow = true
 uri = "knarr:///web/fetch@1"
 [bridges]
 "npx -y some-mcp" = 45
+"node filtered.js" = { timeout = 5, tool_filter = { allow = ["a", "b"], deny = ["b"] }, price = 2.0, prices = { a = 0.5 } }
 [policy]
 initial_credit = 10
 min_balance = 0
@@ -170,7 +171,22 @@ bind_identities = true
     "knarr:///web/fetch@1",
   ]);
   assertEquals(s.inputSchema, { url: "string", _required: ["url"] });
-  assertEquals(c.bridges, { "npx -y some-mcp": 45 });
+  assertEquals(c.bridges, {
+    "npx -y some-mcp": {
+      timeout: 45,
+      allow: null,
+      deny: [],
+      price: 1,
+      prices: {},
+    },
+    "node filtered.js": {
+      timeout: 5,
+      allow: ["a", "b"],
+      deny: ["b"],
+      price: 2,
+      prices: { a: 0.5 },
+    },
+  });
   assertEquals(c.policy, { initialCredit: 10, minBalance: 0, titForTat: true });
   assertEquals([
     c.relay.enabled,
@@ -200,7 +216,9 @@ Deno.test("parseConfig() applies overrides over file values over defaults", () =
   assertEquals(c.node.advertiseHost, "1.2.3.4");
   assertEquals(c.node.storage, join(Deno.cwd(), "x.db"));
   assertEquals(c.network.bootstrap, [{ host: "b", port: 2 }]);
-  assertEquals(c.bridges, { "mcp-a": 7 });
+  assertEquals(c.bridges, {
+    "mcp-a": { timeout: 7, allow: null, deny: [], price: 1, prices: {} },
+  });
 });
 
 Deno.test("loadConfig() sidecar_port: port + 1, explicit, disabled, and --sidecar-port", async () => {
@@ -294,6 +312,26 @@ Deno.test("parseConfig() rejects bad files with one line naming the file, the ke
       "bad bridge timeout",
       `[bridges]\n"cmd" = -1`,
       /at bridges\."cmd": must be a timeout in seconds/,
+    ],
+    [
+      "bridge as a string",
+      `[bridges]\n"cmd" = "30"`,
+      /at bridges\."cmd": must be a timeout in seconds or a table/,
+    ],
+    [
+      "unknown bridge key",
+      `[bridges]\n"cmd" = { timout = 3 }`,
+      /at bridges\."cmd"\.timout: unknown key/,
+    ],
+    [
+      "bad tool filter",
+      `[bridges]\n"cmd" = { tool_filter = { allow = "echo" } }`,
+      /at bridges\."cmd"\.tool_filter\.allow/,
+    ],
+    [
+      "bad tool price",
+      `[bridges]\n"cmd" = { prices = { echo = "free" } }`,
+      /at bridges\."cmd"\.prices\."echo": must be a number/,
     ],
     [
       "policy type",

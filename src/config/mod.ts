@@ -10,6 +10,7 @@ export {
 export type { ConfigOverrides } from "./load.ts";
 export { DEFAULTS } from "./schema.ts";
 export type {
+  BridgeConfig,
   HostPort,
   KnarrConfig,
   NetworkSection,

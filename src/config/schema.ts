@@ -91,6 +91,20 @@ export interface SkillConfig {
   uri: string | null;
 }
 
+/** One `[bridges]` entry. */
+export interface BridgeConfig {
+  /** Seconds a tool call may take. Default 30. */
+  timeout: number;
+  /** Tool names served (`tool_filter.allow`); null serves every tool. */
+  allow: string[] | null;
+  /** Tool names never served (`tool_filter.deny`), applied after `allow`. */
+  deny: string[];
+  /** Credits per call of each tool. Default 1. */
+  price: number;
+  /** Per-tool prices (by MCP tool name), over `price`. */
+  prices: Record<string, number>;
+}
+
 /** `[policy]`. */
 export interface PolicySection {
   /** Balance a peer starts with before its first task. Default 3.0. */
@@ -151,8 +165,8 @@ export interface KnarrConfig {
   sidecar: SidecarSection;
   /** `[skills.<name>]` tables, in file order. */
   skills: SkillConfig[];
-  /** MCP bridge commands and their timeouts in seconds. */
-  bridges: Record<string, number>;
+  /** MCP bridge commands and how each is served. */
+  bridges: Record<string, BridgeConfig>;
   /** `[policy]`: the credit policy toward callers. */
   policy: PolicySection;
   /** `[relay]`: the keep relay. */

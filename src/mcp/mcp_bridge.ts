@@ -25,6 +25,8 @@ export interface McpBridgeOptions {
   timeoutMs?: number;
   /** Credits per call of each tool. Default 1. */
   price?: number;
+  /** Per-tool prices by MCP tool name, over `price`. */
+  prices?: Readonly<Record<string, number>>;
   /** Tools served: a name must match one of `allow` (if given) and none of `deny`. */
   toolFilter?: { allow?: readonly string[]; deny?: readonly string[] };
   /** Stores binary results (images, blobs) and returns their hash. Default: inline. */
@@ -55,7 +57,7 @@ export class McpBridge {
   readonly command: string;
   #argv: string[];
   #o:
-    & Required<Omit<McpBridgeOptions, "storeAsset" | "toolFilter">>
+    & Required<Omit<McpBridgeOptions, "storeAsset" | "toolFilter" | "prices">>
     & McpBridgeOptions;
   #log: Logger;
   #client: Client | null = null;
@@ -236,7 +238,9 @@ export class McpBridge {
     for (const tool of tools) {
       if (filter?.allow && !filter.allow.includes(tool.name)) continue;
       if (filter?.deny?.includes(tool.name)) continue;
-      const skill = toolSkill(tool, { price: this.#o.price });
+      const skill = toolSkill(tool, {
+        price: this.#o.prices?.[tool.name] ?? this.#o.price,
+      });
       if (skill === null) {
         this.#log.warn(
           `MCP tool "${tool.name}" cannot be a skill name: skipped`,

@@ -1,4 +1,5 @@
 /** The MCP bridges of a served configuration: their tools announced and run as skills. */
+import type { BridgeConfig } from "../config/mod.ts";
 import { McpBridge } from "../mcp/mod.ts";
 import type { BridgeOutcome } from "../mcp/mod.ts";
 import type { RunContext, RunOutcome } from "../tasks/mod.ts";
@@ -31,18 +32,24 @@ export class BridgedSkills {
   }
 
   /**
-   * Starts every bridge (command → timeout in seconds) and announces its tools. A
-   * bridge that cannot start is logged and left out; the node serves on.
+   * Starts every bridge (command → timeout in seconds, or its `[bridges]` settings)
+   * and announces its tools. A bridge that cannot start is logged and left out; the
+   * node serves on.
    */
   static async start(
     node: KnarrNode,
-    bridges: Record<string, number>,
+    bridges: Record<string, number | BridgeConfig>,
     options: BridgedSkillsOptions = {},
   ): Promise<BridgedSkills> {
     const self = new BridgedSkills(node, options);
     await Promise.all(
-      Object.entries(bridges).map(([command, seconds]) =>
-        self.#add(command, seconds)
+      Object.entries(bridges).map(([command, settings]) =>
+        self.#add(
+          command,
+          typeof settings === "number"
+            ? { timeout: settings, allow: null, deny: [], price: 1, prices: {} }
+            : settings,
+        )
       ),
     );
     return self;
@@ -73,11 +80,17 @@ export class BridgedSkills {
     return this.close();
   }
 
-  async #add(command: string, seconds: number): Promise<void> {
+  async #add(command: string, settings: BridgeConfig): Promise<void> {
     let bridge: McpBridge;
     try {
       bridge = await McpBridge.start(command, {
-        timeoutMs: seconds * 1000,
+        timeoutMs: settings.timeout * 1000,
+        price: settings.price,
+        prices: settings.prices,
+        toolFilter: {
+          ...(settings.allow ? { allow: settings.allow } : {}),
+          deny: settings.deny,
+        },
         logger: this.#log.child("mcp"),
         ...(this.#node.assets
           ? { storeAsset: (bytes) => this.#node.assets!.put(bytes) }
