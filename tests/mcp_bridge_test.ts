@@ -8,6 +8,14 @@ import type { SkillRunner } from "../src/node/mod.ts";
 import { knarr, serve } from "./cli_helpers.ts";
 import { mcpServerCommand } from "./mcp_helpers.ts";
 
+async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 Deno.test("splitCommand() splits words as a shell does", () => {
   assertEquals(splitCommand(`npx -y "a b" 'c d' e\\ f`), [
     "npx",
@@ -214,6 +222,29 @@ Deno.test("Bridged MCP tools are called over the knarr wire: server-everything a
     const wrong = await caller.request("get-sum", { a: 1, b: "two" });
     assertEquals(wrong.error.code, "INVALID_INPUT");
     assertMatch(String(wrong.error.message), /must be number/);
+    const image = await caller.request("get-tiny-image", {});
+    assertEquals(image.status, "completed");
+    const [first] = image.output_data.attachments as {
+      type: string;
+      mimeType: string;
+    }[];
+    assertEquals([first!.type, first!.mimeType], ["image", "image/png"]);
+
+    // A killed server: its skills leave the network, then come back with it.
+    const everything = bridges.bridges.find((b) => b.has("echo"))!;
+    const own = () => provider.discovery.skills.own().map((e) => e.skillKey);
+    Deno.kill(everything.pid!, "SIGKILL");
+    await waitFor(() => !own().includes("echo"));
+    const during = await caller.request("echo", { message: "now?" }, {
+      timeoutMs: 2_000,
+    });
+    assertEquals(during.status, "failed");
+    await waitFor(() => own().includes("echo"), 15_000);
+    assertEquals(
+      (await caller.request("echo", { message: "back" })).output_data,
+      { content: "Echo: back" },
+    );
+
     // The node keeps serving after the refusals.
     const sum = await caller.request("get-sum", { a: 2, b: 40 });
     assertMatch(String(sum.output_data.content), /42/);

@@ -55,6 +55,11 @@ export class BridgedSkills {
     return self;
   }
 
+  /** The running bridges, one per server command. */
+  get bridges(): readonly McpBridge[] {
+    return this.#bridges;
+  }
+
   /** Names of the skills served now. */
   names(): string[] {
     return [...this.#owner.keys()];
