@@ -259,9 +259,21 @@ Deno.test("Bridged MCP tools are called over the knarr wire: server-everything a
 Deno.test("knarr serve --bridge serves the tools to knarr request in another process", async () => {
   const dir = await Deno.makeTempDir({ prefix: "knarr-mcp-cli-" });
   try {
+    await Deno.mkdir(join(dir, "skills"));
+    // A sandboxed skill file that reaches a bridged tool through ctx.callLocal().
+    await Deno.writeTextFile(
+      join(dir, "skills", "sum.ts"),
+      `export async function handle(input, ctx) {
+  const r = await ctx.callLocal("get-sum", { a: Number(input.a), b: Number(input.b) });
+  return { via_mcp: r.content };
+}
+`,
+    );
     await Deno.writeTextFile(
       join(dir, "knarr.toml"),
-      '[node]\nstorage = "node.db"\n',
+      `[node]\nstorage = "node.db"\n[skills.sum]\nhandler = "skills/sum.ts"\n` +
+        `description = "Adds through an MCP tool"\ntags = ["math"]\n` +
+        `input_schema = { a = "number", b = "number" }\n`,
     );
     const node = await serve(dir, [
       "--bridge",
@@ -287,6 +299,19 @@ Deno.test("knarr serve --bridge serves the tools to knarr request in another pro
       assertEquals([echo.code, echo.stdout], [
         0,
         "Status: completed\nOutput:\n  content: Echo: from the CLI\n",
+      ]);
+      const sum = await knarr([
+        "request",
+        "--skill",
+        "sum",
+        "--input",
+        '{"a": 20, "b": 22}',
+        "--bootstrap",
+        bootstrap,
+      ]);
+      assertEquals([sum.code, sum.stdout], [
+        0,
+        "Status: completed\nOutput:\n  via_mcp: The sum of 20 and 22 is 42.\n",
       ]);
       const slow = await knarr([
         "request",

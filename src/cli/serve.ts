@@ -217,6 +217,7 @@ export const serveCommand: Command = {
       logger,
     });
     bridged = bridges.runner();
+    skills.reachOthers(bridged);
     const bridgeCount = Object.keys(config.bridges).length;
     if (bridgeCount > 0) {
       ctx.out.print(

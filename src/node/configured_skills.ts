@@ -42,6 +42,7 @@ export class ConfiguredSkills {
   #log: Logger;
   #current = new Map<string, string>();
   #configs = new Map<string, SkillConfig>();
+  #others: SkillRunner | null = null;
 
   /**
    * Takes the served configuration, the node's asset directory and a logger (default:
@@ -59,6 +60,21 @@ export class ConfiguredSkills {
         logger: logger.child("skills"),
         assets: this.assets,
         clock: { now: () => performance.now() },
+        // A handler's ctx.callLocal() reaches the node's other skills (bridged MCP tools).
+        callLocal: async (name, input, ctx) => {
+          if (this.sandbox.names().includes(name) || !this.#others?.has(name)) {
+            return await this.sandbox.run(name, input, ctx);
+          }
+          const outcome = await this.#others.run(name, input, {
+            callerNodeId: ctx.callerNodeId,
+            jobId: ctx.jobId,
+            timeoutMs: ctx.timeoutMs ?? 30_000,
+            signal: ctx.signal,
+          });
+          return outcome.status === "invalid_input"
+            ? { status: "error", detail: outcome.message }
+            : outcome;
+        },
       },
       {
         protectedPaths: config.node.storage === ":memory:"
@@ -71,6 +87,11 @@ export class ConfiguredSkills {
       loader: this.sandbox,
       logger: logger.child("skills"),
     });
+  }
+
+  /** Other skills of the node (bridged tools) that handlers may `ctx.callLocal()`. */
+  reachOthers(runner: SkillRunner): void {
+    this.#others = runner;
   }
 
   /** The runner the node calls for skills that are not in-process handlers. */
