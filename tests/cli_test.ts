@@ -48,7 +48,13 @@ const FLAGS: Record<string, string[]> = {
   demand: ["--storage", "--json"],
   info: ["--storage", "--reputation"],
   relay: ["--host", "--port", "--config", "--log-level"],
-  mcp: ["--bootstrap", "--storage", "--expose-skills", "--log-level"],
+  mcp: [
+    "--bootstrap",
+    "--storage",
+    "--expose-skills",
+    "--refresh",
+    "--log-level",
+  ],
 };
 
 function tempDir(): string {

@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { AssetStore } from "../src/assets/mod.ts";
 import { KnarrNode } from "../src/node/mod.ts";
@@ -96,6 +97,8 @@ async function mcpClientTest(t: Deno.TestContext) {
         "--storage",
         storage,
         "--expose-skills",
+        "--refresh",
+        "0.2",
         "--log-level",
         "error",
       ],

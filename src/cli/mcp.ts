@@ -16,7 +16,7 @@ import { DemandRepo } from "../store/mod.ts";
 import { reputation } from "../tasks/mod.ts";
 import type { JsonObject } from "../wire/mod.ts";
 import type { Command } from "./command.ts";
-import { stringFlag } from "./command.ts";
+import { secondsFlag, stringFlag } from "./command.ts";
 import { LOG_LEVEL_FLAG } from "./flags.ts";
 import { bootstrapFlag, oneShotNode } from "./query.ts";
 
@@ -29,7 +29,8 @@ export const mcpCommand: Command = {
   name: "mcp",
   summary:
     "Serve the knarr network to an MCP host (stdio): query, request, demand",
-  usage: "knarr mcp --bootstrap host:port [--storage path] [--expose-skills]",
+  usage:
+    "knarr mcp --bootstrap host:port [--storage path] [--expose-skills [--refresh 60]]",
   flags: {
     bootstrap: {
       type: "string",
@@ -47,6 +48,13 @@ export const mcpCommand: Command = {
       type: "boolean",
       description: "Also list every skill of the network as its own MCP tool",
     },
+    refresh: {
+      type: "string",
+      description:
+        "With --expose-skills: seconds between checks for new or gone skills",
+      valueName: "seconds",
+      defaultText: "60",
+    },
     "log-level": LOG_LEVEL_FLAG,
   },
   async run(ctx) {
@@ -59,13 +67,14 @@ export const mcpCommand: Command = {
     );
     const base = baseTools(node, downloads);
     const expose = ctx.values["expose-skills"] === true;
+    const refreshMs = (secondsFlag(ctx, "refresh") ?? REFRESH_MS / 1000) * 1000;
     await serveTools(
       async () =>
         expose ? [...base, ...await skillTools(node, downloads)] : base,
       {
         name: "knarr",
         version: "0.1.0",
-        ...(expose ? { refreshMs: REFRESH_MS } : {}),
+        ...(expose ? { refreshMs } : {}),
         signal: ctx.signal,
       },
     );
