@@ -166,6 +166,29 @@ async function mcpClientTest(t: Deno.TestContext) {
     );
 
     await t.step(
+      "a new skill on the network is announced with tools/list_changed",
+      async () => {
+        const changed = new Promise<void>((resolve) =>
+          client.setNotificationHandler(
+            ToolListChangedNotificationSchema,
+            () => resolve(),
+          )
+        );
+        await provider.announce({
+          name: "lower",
+          description: "Lower-cases text",
+          inputSchema: { text: "string" },
+          ...SHEET,
+        });
+        await changed;
+        const names = (await client.listTools()).tools.map((
+          tool: { name: string },
+        ) => tool.name);
+        assert(names.includes("lower"), names.join(","));
+      },
+    );
+
+    await t.step(
       "a failure is an MCP error result, and demand records it",
       async () => {
         const result = await client.callTool({
