@@ -85,6 +85,7 @@ export {
   parseConfig,
 } from "./src/config/mod.ts";
 export type {
+  BridgeConfig,
   ConfigOverrides,
   HostPort,
   KnarrConfig,
