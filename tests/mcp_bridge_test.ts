@@ -349,3 +349,22 @@ Deno.test("McpBridge applies the tool filter (allow, then deny) and per-tool pri
   assertEquals(sheets, { "echo": 0.5, "get-sum": 3 });
   assertEquals((await bridge.call("get-env", {})).status, "error");
 });
+
+Deno.test("BridgedSkills retries a server that could not start, and serves it once it does", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "knarr-mcp-retry-" });
+  try {
+    const marker = join(dir, "tried");
+    const server = await mcpServerCommand("everything");
+    // Fails on its first start (as a package still being installed would), then works.
+    const command =
+      `sh -c 'if [ -f ${marker} ]; then exec ${server.replaceAll("'", "")}; ` +
+      `else touch ${marker}; exit 1; fi'`;
+    await using node = await KnarrNode.create({ host: "127.0.0.1" });
+    await using bridges = await BridgedSkills.start(node, { [command]: 10 });
+    assertEquals(bridges.names(), []);
+    await waitFor(() => bridges.names().includes("echo"), 15_000);
+    assert(node.discovery.skills.own().some((e) => e.skillKey === "echo"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -7,6 +7,10 @@ import { type Logger, SILENT_LOGGER } from "../util/mod.ts";
 import type { JsonObject } from "../wire/mod.ts";
 import type { KnarrNode, SkillRunner } from "./knarr_node.ts";
 
+/** First retry of a bridge that could not start, in ms; doubled up to a minute. */
+const FIRST_RETRY_MS = 1_000;
+const MAX_RETRY_MS = 60_000;
+
 /** Options of {@linkcode BridgedSkills.start}. */
 export interface BridgedSkillsOptions {
   /** Skill names already served (configured skill files win over bridged tools). */
@@ -24,6 +28,8 @@ export class BridgedSkills {
   /** skill → the bridge serving it. */
   #owner = new Map<string, McpBridge>();
   #pending = new Set<Promise<unknown>>();
+  #retries = new Set<ReturnType<typeof setTimeout>>();
+  #closed = false;
 
   private constructor(node: KnarrNode, options: BridgedSkillsOptions) {
     this.#node = node;
@@ -75,6 +81,9 @@ export class BridgedSkills {
 
   /** Stops every bridge's server; idempotent. */
   async close(): Promise<void> {
+    this.#closed = true;
+    for (const timer of this.#retries) clearTimeout(timer);
+    this.#retries.clear();
     const bridges = this.#bridges.splice(0);
     await Promise.all(bridges.map((b) => b.close()));
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
@@ -85,7 +94,12 @@ export class BridgedSkills {
     return this.close();
   }
 
-  async #add(command: string, settings: BridgeConfig): Promise<void> {
+  async #add(
+    command: string,
+    settings: BridgeConfig,
+    delayMs = FIRST_RETRY_MS,
+  ): Promise<void> {
+    if (this.#closed) return;
     let bridge: McpBridge;
     try {
       bridge = await McpBridge.start(command, {
@@ -102,7 +116,27 @@ export class BridgedSkills {
           : {}),
       });
     } catch (error) {
-      this.#log.error(`${(error as Error).message}; its tools are not served`);
+      // Not served for now; tried again with backoff (a package still installing…).
+      this.#log.error(
+        `${
+          (error as Error).message
+        }; its tools are not served, retrying in ${delayMs} ms`,
+      );
+      const timer = setTimeout(() => {
+        this.#retries.delete(timer);
+        const task = this.#add(
+          command,
+          settings,
+          Math.min(delayMs * 2, MAX_RETRY_MS),
+        );
+        const tracked = task.finally(() => this.#pending.delete(tracked));
+        this.#pending.add(tracked);
+      }, delayMs);
+      this.#retries.add(timer);
+      return;
+    }
+    if (this.#closed) {
+      await bridge.close();
       return;
     }
     this.#bridges.push(bridge);
