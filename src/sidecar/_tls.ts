@@ -68,6 +68,8 @@ export interface Tunnel {
 
 const TLS_HANDSHAKE = 0x16;
 const PIPE_BUFFER_BYTES = 128 * 1024;
+/** How long an inner connection waits to be matched with its splice. */
+const SPLICE_CLAIM_MS = 2_000;
 
 /** Listens on `hostname:port`; see the module doc. */
 export function listenTunnel(
@@ -99,7 +101,31 @@ export function listenTunnel(
     throw error;
   }
   const innerPort = (inner.addr as Deno.NetAddr).port;
+  // Our splice's local port → the client it carries. The inner accept may be seen
+  // before the splice's connect resolves, so either side can arrive first.
   const spliced = new Map<number, RemoteAddress>();
+  const awaiting = new Map<
+    number,
+    (remote: RemoteAddress | undefined) => void
+  >();
+  const claim = (port: number): Promise<RemoteAddress | undefined> => {
+    const known = spliced.get(port);
+    if (known !== undefined) {
+      spliced.delete(port);
+      return Promise.resolve(known);
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        awaiting.delete(port);
+        resolve(undefined);
+      }, SPLICE_CLAIM_MS);
+      awaiting.set(port, (remote) => {
+        clearTimeout(timer);
+        awaiting.delete(port);
+        resolve(remote);
+      });
+    });
+  };
   const open = new Set<Deno.Conn>();
   const tasks = new Set<Promise<void>>();
   let closed = false;
@@ -132,7 +158,10 @@ export function listenTunnel(
         port: innerPort,
       });
       const releaseLink = hold(link);
-      spliced.set((link.localAddr as Deno.NetAddr).port, remote);
+      const linkPort = (link.localAddr as Deno.NetAddr).port;
+      const waiter = awaiting.get(linkPort);
+      if (waiter) waiter(remote);
+      else spliced.set(linkPort, remote);
       try {
         await Promise.all([
           pump(conn, link, first.subarray(0, n)),
@@ -149,10 +178,8 @@ export function listenTunnel(
 
   async function serveSecure(conn: Deno.TlsConn) {
     const release = hold(conn);
-    const port = (conn.remoteAddr as Deno.NetAddr).port;
-    const remote = spliced.get(port);
-    spliced.delete(port);
     try {
+      const remote = await claim((conn.remoteAddr as Deno.NetAddr).port);
       // Only our own splice may come in here; a local process dialing in directly is refused.
       if (remote === undefined) return;
       const done = await within(conn.handshake(), options.handshakeTimeoutMs);
@@ -190,6 +217,7 @@ export function listenTunnel(
     async close() {
       if (closed) return;
       closed = true;
+      for (const resolve of [...awaiting.values()]) resolve(undefined);
       safeClose(outer);
       safeClose(inner);
       for (const conn of open) safeClose(conn);
