@@ -237,7 +237,10 @@ export class SidecarServer {
         } -> ${status} (${remote})`,
       );
     } catch (error) {
-      this.#log.warn(
+      // A client that hangs up mid-download is ordinary; anything else is worth a warning.
+      const gone = error instanceof Deno.errors.BrokenPipe ||
+        error instanceof Deno.errors.ConnectionReset;
+      this.#log[gone ? "debug" : "warn"](
         `Sidecar: request from ${remote} failed: ${(error as Error).message}`,
       );
     } finally {
