@@ -218,6 +218,15 @@ Deno.test("Bridged MCP tools are called over the knarr wire: server-everything a
     const outside = await caller.request("read-text-file", {
       path: "/etc/hostname",
     });
+    await Deno.writeTextFile(join(dir, "big.txt"), "x".repeat(2 * 1024 * 1024));
+    const big = await caller.request("read-text-file", {
+      path: join(dir, "big.txt"),
+    });
+    assertEquals(
+      big.error.code,
+      "HANDLER_ERROR",
+      "a result too big for a frame",
+    );
     assertEquals(outside.error.code, "HANDLER_ERROR");
     const wrong = await caller.request("get-sum", { a: 1, b: "two" });
     assertEquals(wrong.error.code, "INVALID_INPUT");

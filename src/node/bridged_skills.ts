@@ -1,11 +1,16 @@
 /** The MCP bridges of a served configuration: their tools announced and run as skills. */
 import type { BridgeConfig } from "../config/mod.ts";
+import { plainJson } from "../discovery/mod.ts";
 import { McpBridge } from "../mcp/mod.ts";
 import type { BridgeOutcome } from "../mcp/mod.ts";
 import type { RunContext, RunOutcome } from "../tasks/mod.ts";
 import { type Logger, SILENT_LOGGER } from "../util/mod.ts";
 import type { JsonObject } from "../wire/mod.ts";
 import type { KnarrNode, SkillRunner } from "./knarr_node.ts";
+
+/** Largest bridged output: a 1 MiB frame less room for the TASK_RESULT around it. */
+const MAX_OUTPUT_BYTES = 1_048_576 - 16_384;
+const encoder = new TextEncoder();
 
 /** First retry of a bridge that could not start, in ms; doubled up to a minute. */
 const FIRST_RETRY_MS = 1_000;
@@ -195,6 +200,18 @@ export class BridgedSkills {
     });
     if (outcome.status === "invalid") {
       return { status: "invalid_input", message: outcome.message };
+    }
+    if (outcome.status === "ok") {
+      // A result must fit in one wire frame with room for the message around it.
+      const bytes =
+        encoder.encode(JSON.stringify(plainJson(outcome.output))).length;
+      if (bytes > MAX_OUTPUT_BYTES) {
+        return {
+          status: "error",
+          detail:
+            `MCP tool result of ${bytes} bytes exceeds the ${MAX_OUTPUT_BYTES}-byte output limit of a task`,
+        };
+      }
     }
     return outcome;
   }
