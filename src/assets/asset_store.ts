@@ -5,6 +5,13 @@
  * times, access counts and retention; it is rebuilt from the directory on open.
  */
 import { createHash } from "node:crypto";
+import { AssetIndex, publicInfo } from "./_asset_index.ts";
+import type {
+  AssetInfo,
+  ByteSource,
+  WriteOptions,
+  WriteOutcome,
+} from "./types.ts";
 import { copyHashed } from "./copy_hashed.ts";
 import { isHex64, type Logger, SILENT_LOGGER } from "../util/mod.ts";
 import {
@@ -27,58 +34,12 @@ export interface AssetStoreOptions {
   logger?: Logger;
 }
 
-/** What the store knows about one asset. */
-export interface AssetInfo {
-  /** SHA-256, 64 lowercase hex. */
-  hash: string;
-  /** Bytes. */
-  size: number;
-  /** Unix seconds of the upload (the file's mtime after a restart). */
-  uploadedAt: number;
-  /** Downloads since the store was opened. */
-  accessCount: number;
-}
-
-/** Anything with a `Deno.Reader`-style read (`Deno.Conn`, `Deno.FsFile`, TLS connections). */
-export interface ByteSource {
-  /** Reads into `p`; resolves the byte count, or null at the end. */
-  read(p: Uint8Array): Promise<number | null>;
-}
-
-/** Options of {@linkcode AssetStore.write}. */
-export interface WriteOptions {
-  /** Exact number of bytes to read from the source. */
-  size: number;
-  /** The hash the content must have. */
-  expectedHash?: string;
-  /** Cancels the write; the temporary file is removed. */
-  signal?: AbortSignal;
-  /** Called with the bytes written so far. */
-  onProgress?: (bytesDone: number) => void;
-}
-
-/** What a write stored. */
-export interface WriteOutcome {
-  /** SHA-256 of the content. */
-  hash: string;
-  /** Bytes. */
-  size: number;
-  /** False when the asset was already stored. */
-  created: boolean;
-}
-
 /** Default largest asset, as `[node] max_asset_size`. */
 export const DEFAULT_MAX_ASSET_BYTES = 104_857_600;
 const DEFAULT_MAX_TOTAL_BYTES = 1_073_741_824;
 const DEFAULT_TTL_SECONDS = 3600;
 const TEMP_RE = /^\.[0-9a-f-]{36}\.tmp$/;
 const WARN_FRACTION = 0.8;
-
-interface Entry extends AssetInfo {
-  /** Kept past its TTL until then (unix seconds), unless downloaded since. */
-  retainedUntil: number;
-  downloadedSinceRetain: boolean;
-}
 
 /**
  * The node's asset directory, addressed by SHA-256.
@@ -102,8 +63,7 @@ export class AssetStore {
   readonly ttlSeconds: number;
   #clock: { now(): number };
   #log: Logger;
-  #index = new Map<string, Entry>();
-  #total = 0;
+  #index = new AssetIndex();
   #reserved = 0;
   #opening: Promise<void> | null = null;
   #sweeper: ReturnType<typeof setInterval> | undefined;
@@ -146,7 +106,7 @@ export class AssetStore {
       if (!isHex64(entry.name)) continue;
       const info = await Deno.stat(path).catch(() => null);
       if (info === null) continue;
-      this.#add(
+      this.#index.add(
         entry.name,
         info.size,
         (info.mtime?.getTime() ?? Date.now()) / 1000,
@@ -156,7 +116,7 @@ export class AssetStore {
 
   /** Bytes of all indexed assets. */
   get totalBytes(): number {
-    return this.#total;
+    return this.#index.totalBytes;
   }
 
   /** Path an asset has (or would have); throws `TypeError` for a malformed hash. */
@@ -203,11 +163,10 @@ export class AssetStore {
 
   /** Up to `limit` assets, newest first, and the total size of all of them. */
   list(limit = 1000): { assets: AssetInfo[]; totalSize: number } {
-    const assets = [...this.#index.values()]
-      .sort((a, b) => b.uploadedAt - a.uploadedAt || (a.hash < b.hash ? -1 : 1))
-      .slice(0, Math.max(0, limit))
-      .map(publicInfo);
-    return { assets, totalSize: this.#total };
+    return {
+      assets: this.#index.newest(limit),
+      totalSize: this.#index.totalBytes,
+    };
   }
 
   /**
@@ -235,7 +194,7 @@ export class AssetStore {
     }
     if (size > this.maxBytes) throw new AssetTooLargeError(size, this.maxBytes);
     await this.open();
-    const used = this.#total + this.#reserved;
+    const used = this.#index.totalBytes + this.#reserved;
     // Content already stored adds nothing: a re-upload near the quota still succeeds.
     const stored = options.expectedHash !== undefined &&
       this.#index.has(options.expectedHash);
@@ -286,7 +245,7 @@ export class AssetStore {
       await Deno.rename(temp, this.pathOf(hash));
     }
     const created = !existed && !this.#index.has(hash);
-    this.#add(hash, size, this.#clock.now());
+    this.#index.add(hash, size, this.#clock.now());
     if (created) this.#checkQuota();
     return created;
   }
@@ -304,7 +263,7 @@ export class AssetStore {
     await this.open();
     if (await this.has(hash)) {
       if (!this.#index.has(hash)) {
-        this.#add(hash, bytes.byteLength, this.#clock.now());
+        this.#index.add(hash, bytes.byteLength, this.#clock.now());
       }
       return hash;
     }
@@ -320,7 +279,7 @@ export class AssetStore {
     };
     if (bytes.length === 0) {
       await Deno.writeFile(this.pathOf(hash), bytes);
-      this.#add(hash, 0, this.#clock.now());
+      this.#index.add(hash, 0, this.#clock.now());
       return hash;
     }
     await this.write(source, {
@@ -362,7 +321,7 @@ export class AssetStore {
     }
     const { size } = await file.stat();
     const entry = this.#index.get(hash) ??
-      this.#add(hash, size, this.#clock.now());
+      this.#index.add(hash, size, this.#clock.now());
     entry.accessCount++;
     entry.downloadedSinceRetain = true;
     return { file, size };
@@ -403,7 +362,7 @@ export class AssetStore {
     const deleted: string[] = [];
     if (this.ttlSeconds > 0) {
       const now = this.#clock.now();
-      for (const entry of [...this.#index.values()]) {
+      for (const entry of this.#index.entries()) {
         if (now - entry.uploadedAt <= this.ttlSeconds) continue;
         if (now <= entry.retainedUntil && !entry.downloadedSinceRetain) {
           continue;
@@ -450,49 +409,23 @@ export class AssetStore {
     return this.close();
   }
 
-  #add(hash: string, size: number, uploadedAt: number): Entry {
-    const old = this.#index.get(hash);
-    if (old) return old;
-    const entry: Entry = {
-      hash,
-      size,
-      uploadedAt,
-      accessCount: 0,
-      retainedUntil: 0,
-      downloadedSinceRetain: false,
-    };
-    this.#index.set(hash, entry);
-    this.#total += size;
-    return entry;
-  }
-
   #drop(hash: string): void {
-    const entry = this.#index.get(hash);
-    if (!entry) return;
-    this.#index.delete(hash);
-    this.#total -= entry.size;
+    if (!this.#index.drop(hash)) return;
     // back under the threshold: the next crossing warns again
-    if (this.#total <= WARN_FRACTION * this.maxTotalBytes) this.#warned = false;
+    if (this.#index.totalBytes <= WARN_FRACTION * this.maxTotalBytes) {
+      this.#warned = false;
+    }
   }
 
   #checkQuota(): void {
-    const over = this.#total > WARN_FRACTION * this.maxTotalBytes;
+    const over = this.#index.totalBytes > WARN_FRACTION * this.maxTotalBytes;
     if (over && !this.#warned) {
       this.#log.warn(
         `Asset directory "${this.dir}" is at ${
-          Math.round((this.#total / this.maxTotalBytes) * 100)
-        } % of its quota (${this.#total} of ${this.maxTotalBytes} bytes); raise [sidecar] max_total_size or lower asset_ttl`,
+          Math.round((this.#index.totalBytes / this.maxTotalBytes) * 100)
+        } % of its quota (${this.#index.totalBytes} of ${this.maxTotalBytes} bytes); raise [sidecar] max_total_size or lower asset_ttl`,
       );
     }
     this.#warned = over;
   }
-}
-
-function publicInfo(e: Entry): AssetInfo {
-  return {
-    hash: e.hash,
-    size: e.size,
-    uploadedAt: e.uploadedAt,
-    accessCount: e.accessCount,
-  };
 }

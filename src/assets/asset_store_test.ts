@@ -9,7 +9,7 @@ import {
 } from "../../tests/assert.ts";
 import { Logger, sha256Hex } from "../util/mod.ts";
 import { AssetStore, type AssetStoreOptions } from "./asset_store.ts";
-import type { ByteSource } from "./asset_store.ts";
+import type { ByteSource } from "./types.ts";
 import {
   AssetHashMismatchError,
   AssetQuotaError,

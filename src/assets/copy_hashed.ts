@@ -1,7 +1,7 @@
 /** The streamed copy under every asset transfer: read, hash and write, overlapped. */
 import { createHash } from "node:crypto";
 import { AssetTruncatedError } from "./errors.ts";
-import type { ByteSource } from "./asset_store.ts";
+import type { ByteSource } from "./types.ts";
 
 /** Where {@linkcode copyHashed} writes (`Deno.FsFile` fits). */
 export interface ByteSink {

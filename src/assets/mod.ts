@@ -5,13 +5,13 @@
  * @module
  */
 export { AssetStore, DEFAULT_MAX_ASSET_BYTES } from "./asset_store.ts";
+export type { AssetStoreOptions } from "./asset_store.ts";
 export type {
   AssetInfo,
-  AssetStoreOptions,
   ByteSource,
   WriteOptions,
   WriteOutcome,
-} from "./asset_store.ts";
+} from "./types.ts";
 export { assetRefHash, resolveAssetRefs } from "./asset_refs.ts";
 export { copyHashed } from "./copy_hashed.ts";
 export type { ByteSink, CopyOptions } from "./copy_hashed.ts";
