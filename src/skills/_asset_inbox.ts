@@ -19,6 +19,7 @@ export class AssetInbox {
   readonly dir: string;
   #store: AssetStore;
   #link: (source: string, target: string) => Promise<void>;
+  #dirty = false;
 
   private constructor(
     store: AssetStore,
@@ -59,6 +60,7 @@ export class AssetInbox {
     if (source === null) return null;
     options.signal?.throwIfAborted();
     const target = `${this.dir}/${hash}`;
+    this.#dirty = true;
     try {
       await this.#link(source, target);
     } catch (error) {
@@ -86,8 +88,10 @@ export class AssetInbox {
     return output ?? input;
   }
 
-  /** Removes everything staged so far. */
+  /** Removes everything staged so far (nothing to do, and no syscall, when nothing was). */
   async clear(): Promise<void> {
+    // Only stage() writes here (the Worker cannot write), so a clean inbox stays clean.
+    if (!this.#dirty) return;
     try {
       for await (const entry of Deno.readDir(this.dir)) {
         await removeIfPresent(`${this.dir}/${entry.name}`);
@@ -95,6 +99,8 @@ export class AssetInbox {
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
+    // Only once it is really empty: a failed clear is tried in full again.
+    this.#dirty = false;
   }
 
   /** Removes the inbox and its files; idempotent. */
