@@ -1,13 +1,11 @@
 /** The streamed copy under every asset transfer: read, hash and write, overlapped. */
 import { createHash } from "node:crypto";
+import { writeAll, type Writer } from "../util/mod.ts";
 import { AssetTruncatedError } from "./errors.ts";
 import type { ByteSource } from "./types.ts";
 
 /** Where {@linkcode copyHashed} writes (`Deno.FsFile` fits). */
-export interface ByteSink {
-  /** Writes some of `p`; resolves how many bytes. */
-  write(p: Uint8Array): Promise<number>;
-}
+export type ByteSink = Writer;
 
 /** Options of {@linkcode copyHashed}. */
 export interface CopyOptions {
@@ -94,11 +92,4 @@ function readOrAbort(
       signal.removeEventListener("abort", onAbort)
     );
   });
-}
-
-async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) {
-    offset += await sink.write(bytes.subarray(offset));
-  }
 }

@@ -7,6 +7,7 @@
 import { deserializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { within } from "../util/mod.ts";
 
 const encoder = new TextEncoder();
 /** Longest JSON-RPC line accepted from a child (a big image result fits). */
@@ -80,9 +81,9 @@ export class ChildTransport implements Transport {
     const child = this.#child;
     if (!child || !this.#exited) return;
     await this.#writer?.close().catch(() => {});
-    if (await settlesWithin(this.#exited, graceMs)) return;
+    if ((await within(this.#exited, graceMs)) !== "timeout") return;
     signal(child, "SIGTERM");
-    if (await settlesWithin(this.#exited, termMs)) return;
+    if ((await within(this.#exited, termMs)) !== "timeout") return;
     signal(child, "SIGKILL");
     await this.#exited;
   }
@@ -160,23 +161,6 @@ function signal(child: Deno.ChildProcess, name: Deno.Signal): void {
     child.kill(name);
   } catch {
     // already gone
-  }
-}
-
-async function settlesWithin(
-  promise: Promise<unknown>,
-  ms: number,
-): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise.then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -5,17 +5,16 @@
  * reads to EOF, which `Deno.serve` (lowercase headers, keep-alive) breaks.
  */
 
+import { within, writeAll, type Writer } from "../util/mod.ts";
+
+export { writeAll, type Writer };
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** A byte stream with `read` in the style of `Deno.Conn`. */
 export interface Reader {
   read(p: Uint8Array): Promise<number | null>;
-}
-
-/** A byte stream with `write` in the style of `Deno.Conn`. */
-export interface Writer {
-  write(p: Uint8Array): Promise<number>;
 }
 
 /** A request line and headers (names lowercased). */
@@ -117,9 +116,8 @@ export class BufferedReader implements Reader {
         started + limits.totalTimeoutMs - now,
       );
       if (wait <= 0) throw new HeadError(408, "Request head timed out");
-      const n = await readWithin(
-        this.#source,
-        chunk.subarray(0, limits.maxBytes - filled),
+      const n = await within(
+        this.#source.read(chunk.subarray(0, limits.maxBytes - filled)),
         wait,
       );
       if (n === "timeout") throw new HeadError(408, "Request head timed out");
@@ -140,25 +138,6 @@ function decodeHead(bytes: Uint8Array): string {
     return decoder.decode(bytes);
   } catch {
     throw new HeadError(400, "Head is not UTF-8");
-  }
-}
-
-/** Reads once, or resolves "timeout" after `ms` (the read is then abandoned). */
-async function readWithin(
-  source: Reader,
-  p: Uint8Array,
-  ms: number,
-): Promise<number | null | "timeout"> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      source.read(p),
-      new Promise<"timeout">((resolve) => {
-        timer = setTimeout(() => resolve("timeout"), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -290,15 +269,4 @@ export function requestHead(
     text += `${name}: ${value}\r\n`;
   }
   return encoder.encode(text + "\r\n");
-}
-
-/** Writes all of `bytes`. */
-export async function writeAll(
-  writer: Writer,
-  bytes: Uint8Array,
-): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) {
-    offset += await writer.write(bytes.subarray(offset));
-  }
 }

@@ -21,6 +21,7 @@ import {
   derToPem,
   parseCertificate,
 } from "./certificate.ts";
+import { within, writeAll } from "../util/mod.ts";
 import type { Reader, Writer } from "./_http.ts";
 
 /** A TCP peer address. */
@@ -233,12 +234,12 @@ async function pump(
   first?: Uint8Array,
 ): Promise<void> {
   try {
-    if (first) await writeFully(to, first);
+    if (first) await writeAll(to, first);
     const buffer = new Uint8Array(PIPE_BUFFER_BYTES);
     for (;;) {
       const n = await from.read(buffer);
       if (n === null) break;
-      await writeFully(to, buffer.subarray(0, n));
+      await writeAll(to, buffer.subarray(0, n));
     }
     await to.closeWrite();
   } catch {
@@ -248,35 +249,11 @@ async function pump(
   }
 }
 
-async function writeFully(conn: Writer, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) {
-    offset += await conn.write(bytes.subarray(offset));
-  }
-}
-
 function safeClose(resource: { close(): void }): void {
   try {
     resource.close();
   } catch {
     // already closed
-  }
-}
-
-async function within<T>(
-  promise: Promise<T>,
-  ms: number,
-): Promise<T | "timeout"> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<"timeout">((resolve) => {
-        timer = setTimeout(() => resolve("timeout"), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
