@@ -110,3 +110,22 @@ export async function serve(cwd: string, args: string[] = []): Promise<Served> {
     },
   };
 }
+
+/** `knarr request --skill <skill> --input <input> --bootstrap 127.0.0.1:<port> …extra`. */
+export function knarrRequest(
+  port: number,
+  skill: string,
+  input: string,
+  options: { cwd?: string; extra?: string[] } = {},
+): Promise<CliResult> {
+  return knarr([
+    "request",
+    "--skill",
+    skill,
+    "--input",
+    input,
+    "--bootstrap",
+    `127.0.0.1:${port}`,
+    ...(options.extra ?? []),
+  ], options.cwd ? { cwd: options.cwd } : {});
+}

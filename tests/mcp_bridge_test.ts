@@ -5,7 +5,7 @@ import { AssetStore } from "../src/assets/mod.ts";
 import { McpBridge, splitCommand, toolSkill } from "../src/mcp/mod.ts";
 import { BridgedSkills, KnarrNode } from "../src/node/mod.ts";
 import type { SkillRunner } from "../src/node/mod.ts";
-import { knarr, serve } from "./cli_helpers.ts";
+import { knarrRequest, serve } from "./cli_helpers.ts";
 import { mcpServerCommand } from "./mcp_helpers.ts";
 
 async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
@@ -295,42 +295,25 @@ Deno.test("knarr serve --bridge serves the tools to knarr request in another pro
         node.lines.join("\n"),
         /^Bridged \d+ MCP tools from 1 servers$/m,
       );
-      const bootstrap = `127.0.0.1:${node.port}`;
-      const echo = await knarr([
-        "request",
-        "--skill",
+      const echo = await knarrRequest(
+        node.port,
         "echo",
-        "--input",
         '{"message": "from the CLI"}',
-        "--bootstrap",
-        bootstrap,
-      ]);
+      );
       assertEquals([echo.code, echo.stdout], [
         0,
         "Status: completed\nOutput:\n  content: Echo: from the CLI\n",
       ]);
-      const sum = await knarr([
-        "request",
-        "--skill",
-        "sum",
-        "--input",
-        '{"a": 20, "b": 22}',
-        "--bootstrap",
-        bootstrap,
-      ]);
+      const sum = await knarrRequest(node.port, "sum", '{"a": 20, "b": 22}');
       assertEquals([sum.code, sum.stdout], [
         0,
         "Status: completed\nOutput:\n  via_mcp: The sum of 20 and 22 is 42.\n",
       ]);
-      const slow = await knarr([
-        "request",
-        "--skill",
+      const slow = await knarrRequest(
+        node.port,
         "trigger-long-running-operation",
-        "--input",
         '{"duration": 10, "steps": 2}',
-        "--bootstrap",
-        bootstrap,
-      ]);
+      );
       assertEquals([slow.code, slow.stdout], [
         1,
         "Status: failed\nError: TIMEOUT — Task timed out\n",

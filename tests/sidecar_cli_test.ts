@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { knarr, serve } from "./cli_helpers.ts";
+import { knarr, knarrRequest, serve } from "./cli_helpers.ts";
 
 const GZIP_SKILL = new URL("../skills/gzip.ts", import.meta.url).pathname;
 
@@ -35,16 +35,7 @@ function requestGzip(
   input: string,
   extra: string[] = [],
 ) {
-  return knarr([
-    "request",
-    "--skill",
-    "gzip",
-    "--input",
-    input,
-    "--bootstrap",
-    `127.0.0.1:${port}`,
-    ...extra,
-  ], { cwd });
+  return knarrRequest(port, "gzip", input, { cwd, extra });
 }
 
 async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
