@@ -6,19 +6,17 @@
  */
 import { createHash } from "node:crypto";
 import { AssetIndex, publicInfo } from "./_asset_index.ts";
+import { copyToTemp, scanAssetDir, tempPathIn } from "./_asset_dir.ts";
+import { AssetQuota } from "./_asset_quota.ts";
+import { Sweeper } from "./_sweeper.ts";
 import type {
   AssetInfo,
   ByteSource,
   WriteOptions,
   WriteOutcome,
 } from "./types.ts";
-import { copyHashed } from "./copy_hashed.ts";
 import { isHex64, type Logger, SILENT_LOGGER } from "../util/mod.ts";
-import {
-  AssetHashMismatchError,
-  AssetQuotaError,
-  AssetTooLargeError,
-} from "./errors.ts";
+import { AssetHashMismatchError, AssetTooLargeError } from "./errors.ts";
 
 /** Options for {@linkcode AssetStore}. */
 export interface AssetStoreOptions {
@@ -38,8 +36,6 @@ export interface AssetStoreOptions {
 export const DEFAULT_MAX_ASSET_BYTES = 104_857_600;
 const DEFAULT_MAX_TOTAL_BYTES = 1_073_741_824;
 const DEFAULT_TTL_SECONDS = 3600;
-const TEMP_RE = /^\.[0-9a-f-]{36}\.tmp$/;
-const WARN_FRACTION = 0.8;
 
 /**
  * The node's asset directory, addressed by SHA-256.
@@ -64,11 +60,9 @@ export class AssetStore {
   #clock: { now(): number };
   #log: Logger;
   #index = new AssetIndex();
-  #reserved = 0;
+  #quota: AssetQuota;
+  #sweeper: Sweeper;
   #opening: Promise<void> | null = null;
-  #sweeper: ReturnType<typeof setInterval> | undefined;
-  #sweeping: Promise<unknown> = Promise.resolve();
-  #warned = false;
 
   /** Takes the asset directory (trailing slashes dropped) and the limits. */
   constructor(dir: string, options: AssetStoreOptions = {}) {
@@ -78,6 +72,11 @@ export class AssetStore {
     this.ttlSeconds = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
     this.#clock = options.clock ?? { now: () => Date.now() / 1000 };
     this.#log = options.logger ?? SILENT_LOGGER;
+    this.#quota = new AssetQuota({ index: this.#index, logger: this.#log }, {
+      dir: this.dir,
+      maxTotalBytes: this.maxTotalBytes,
+    });
+    this.#sweeper = new Sweeper(() => this.sweep(), this.#log);
   }
 
   /**
@@ -85,33 +84,15 @@ export class AssetStore {
    * temporary files a crashed write left. Idempotent; other methods call it.
    */
   open(): Promise<void> {
-    return this.#opening ??= this.#scan().catch((error) => {
-      // let a later call retry (say, once the directory's permissions are fixed)
-      this.#opening = null;
-      throw new Error(`Cannot open asset directory "${this.dir}"`, {
-        cause: error,
-      });
-    });
-  }
-
-  async #scan(): Promise<void> {
-    await Deno.mkdir(this.dir, { recursive: true });
-    for await (const entry of Deno.readDir(this.dir)) {
-      if (!entry.isFile) continue;
-      const path = `${this.dir}/${entry.name}`;
-      if (TEMP_RE.test(entry.name)) {
-        await Deno.remove(path).catch(() => {});
-        continue;
-      }
-      if (!isHex64(entry.name)) continue;
-      const info = await Deno.stat(path).catch(() => null);
-      if (info === null) continue;
-      this.#index.add(
-        entry.name,
-        info.size,
-        (info.mtime?.getTime() ?? Date.now()) / 1000,
-      );
-    }
+    return this.#opening ??= scanAssetDir(this.dir, this.#index).catch(
+      (error) => {
+        // let a later call retry (say, once the directory's permissions are fixed)
+        this.#opening = null;
+        throw new Error(`Cannot open asset directory "${this.dir}"`, {
+          cause: error,
+        });
+      },
+    );
   }
 
   /** Bytes of all indexed assets. */
@@ -194,19 +175,15 @@ export class AssetStore {
     }
     if (size > this.maxBytes) throw new AssetTooLargeError(size, this.maxBytes);
     await this.open();
-    const used = this.#index.totalBytes + this.#reserved;
-    // Content already stored adds nothing: a re-upload near the quota still succeeds.
     const stored = options.expectedHash !== undefined &&
       this.#index.has(options.expectedHash);
-    if (!stored && used + size > this.maxTotalBytes) {
-      throw new AssetQuotaError(size, used, this.maxTotalBytes);
-    }
-    // Content already stored reserves nothing, so it cannot crowd out other writes.
+    // Content already stored adds nothing: a re-upload near the quota still succeeds,
+    // and it reserves nothing, so it cannot crowd out other writes.
     const reserve = stored ? 0 : size;
-    this.#reserved += reserve;
-    const temp = `${this.dir}/.${crypto.randomUUID()}.tmp`;
+    if (reserve > 0) this.#quota.reserve(reserve);
+    const temp = tempPathIn(this.dir);
     try {
-      const hash = await this.#copy(source, temp, options);
+      const hash = await copyToTemp(source, temp, options);
       if (options.expectedHash !== undefined && hash !== options.expectedHash) {
         throw new AssetHashMismatchError(options.expectedHash, hash);
       }
@@ -216,21 +193,7 @@ export class AssetStore {
       await Deno.remove(temp).catch(() => {});
       throw error;
     } finally {
-      this.#reserved -= reserve;
-    }
-  }
-
-  /** Reads `size` bytes into `temp`, hashing them on the way. */
-  async #copy(
-    source: ByteSource,
-    temp: string,
-    options: WriteOptions,
-  ): Promise<string> {
-    const file = await Deno.open(temp, { write: true, createNew: true });
-    try {
-      return await copyHashed(source, file, options);
-    } finally {
-      file.close();
+      this.#quota.release(reserve);
     }
   }
 
@@ -246,7 +209,7 @@ export class AssetStore {
     }
     const created = !existed && !this.#index.has(hash);
     this.#index.add(hash, size, this.#clock.now());
-    if (created) this.#checkQuota();
+    if (created) this.#quota.check();
     return created;
   }
 
@@ -378,30 +341,18 @@ export class AssetStore {
         }
       }
     }
-    this.#checkQuota();
+    this.#quota.check();
     return deleted;
   }
 
   /** Runs `sweep()` every `intervalMs` (default 60000) until `close()`. */
   startSweeper(options: { intervalMs?: number } = {}): void {
-    if (this.#sweeper !== undefined) return;
-    let running = false;
-    this.#sweeper = setInterval(() => {
-      // a slow sweep (a huge directory) is not stacked with the next one
-      if (running) return;
-      running = true;
-      this.#sweeping = this.sweep()
-        .finally(() => running = false).catch((error) =>
-          this.#log.warn(`Asset sweep failed: ${(error as Error).message}`)
-        );
-    }, options.intervalMs ?? 60_000);
+    this.#sweeper.start(options.intervalMs ?? 60_000);
   }
 
   /** Stops the sweeper and waits for a sweep in progress; idempotent. */
   async close(): Promise<void> {
-    clearInterval(this.#sweeper);
-    this.#sweeper = undefined;
-    await this.#sweeping;
+    await this.#sweeper.stop();
   }
 
   /** Same as {@linkcode close}. */
@@ -410,22 +361,6 @@ export class AssetStore {
   }
 
   #drop(hash: string): void {
-    if (!this.#index.drop(hash)) return;
-    // back under the threshold: the next crossing warns again
-    if (this.#index.totalBytes <= WARN_FRACTION * this.maxTotalBytes) {
-      this.#warned = false;
-    }
-  }
-
-  #checkQuota(): void {
-    const over = this.#index.totalBytes > WARN_FRACTION * this.maxTotalBytes;
-    if (over && !this.#warned) {
-      this.#log.warn(
-        `Asset directory "${this.dir}" is at ${
-          Math.round((this.#index.totalBytes / this.maxTotalBytes) * 100)
-        } % of its quota (${this.#index.totalBytes} of ${this.maxTotalBytes} bytes); raise [sidecar] max_total_size or lower asset_ttl`,
-      );
-    }
-    this.#warned = over;
+    if (this.#index.drop(hash)) this.#quota.shrank();
   }
 }

@@ -1,6 +1,9 @@
 /** Small typed readers that turn TOML values into config values or throw ConfigError. */
 import { ConfigError } from "./errors.ts";
 
+/** A node id: 64 lowercase hex characters. */
+export const NODE_ID_RE = /^[0-9a-f]{64}$/;
+
 /** Context of one table being read. */
 export class TableReader {
   readonly #file: string;

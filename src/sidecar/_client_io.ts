@@ -4,7 +4,7 @@ import { isHex64, sleep } from "../util/mod.ts";
 import { contentLength } from "./_http.ts";
 import type { BufferedReader, ResponseHead } from "./_http.ts";
 import { writeAll } from "./_http.ts";
-import type { Duplex } from "./_tls.ts";
+import type { Duplex } from "./_duplex.ts";
 
 /** An answer whose head has been read. */
 export interface Answer {

@@ -42,4 +42,4 @@ export type {
   SidecarServerOptions,
   SidecarStats,
 } from "./sidecar_server.ts";
-export { forgetPinnedCertificates } from "./_tls.ts";
+export { forgetPinnedCertificates } from "./_pinned_tls.ts";

@@ -24,7 +24,8 @@ import {
   type ResponseHead,
   writeAll,
 } from "./_http.ts";
-import { connectPinned, type Duplex } from "./_tls.ts";
+import type { Duplex } from "./_duplex.ts";
+import { connectPinned } from "./_pinned_tls.ts";
 
 /** A node's sidecar: where it is and which node it must be. */
 export interface SidecarTarget {

@@ -1,0 +1,69 @@
+/** `[relay]`: the keep relay this node may run. */
+import { resolve } from "node:path";
+import { TableReader } from "./_check.ts";
+import { DEFAULTS } from "./schema.ts";
+import type { RelaySection } from "./schema.ts";
+
+const RELAY_KEYS = [
+  "enabled",
+  "host",
+  "port",
+  "version",
+  "heartbeat_interval",
+  "max_connections",
+  "max_connections_per_ip",
+  "rate_limit",
+  "rate_burst",
+  "max_queue",
+  "idle_timeout",
+  "write_timeout",
+  "bind_identities",
+  "sign_replies",
+  "key_file",
+  "max_queue_bytes",
+] as const;
+
+/** Reads the `[relay]` table; `key_file` resolves against the project `dir`. */
+export function readRelay(
+  file: string,
+  dir: string,
+  table: unknown,
+): RelaySection {
+  const r = new TableReader(file, "relay", table, RELAY_KEYS);
+  const d = DEFAULTS.relay;
+  return {
+    enabled: r.bool("enabled", d.enabled),
+    host: r.string("host", d.host, { min: 1, max: 256 }),
+    port: r.int("port", d.port, 0, 65535),
+    version: r.string("version", d.version, { min: 1, max: 64 }),
+    heartbeatInterval: r.number(
+      "heartbeat_interval",
+      d.heartbeatInterval,
+      0.01,
+      86_400,
+    ),
+    maxConnections: r.int("max_connections", d.maxConnections, 1, 1_000_000),
+    maxConnectionsPerIp: r.int(
+      "max_connections_per_ip",
+      d.maxConnectionsPerIp,
+      1,
+      1_000_000,
+    ),
+    rateLimit: r.number("rate_limit", d.rateLimit, 0.001, 1e9),
+    rateBurst: r.int("rate_burst", d.rateBurst, 1, 1e9),
+    maxQueue: r.int("max_queue", d.maxQueue, 1, 1e7),
+    idleTimeout: r.number("idle_timeout", d.idleTimeout, 0.01, 86_400),
+    writeTimeout: r.number("write_timeout", d.writeTimeout, 0.01, 86_400),
+    bindIdentities: r.bool("bind_identities", d.bindIdentities),
+    signReplies: r.bool("sign_replies", d.signReplies),
+    keyFile: r.raw("key_file") === undefined
+      ? null
+      : resolve(dir, r.string("key_file", "", { min: 1 })),
+    maxQueueBytes: r.int(
+      "max_queue_bytes",
+      d.maxQueueBytes,
+      1024,
+      1_073_741_824,
+    ),
+  };
+}
