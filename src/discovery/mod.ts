@@ -8,7 +8,7 @@ export type {
   QueryResult,
   QuerySpec,
   Reply,
-} from "./discovery.ts";
+} from "./discovery_types.ts";
 export { maxHops, resolveDiscoveryOptions, skillTtl } from "./options.ts";
 export type { DiscoveryOptions, ResolvedDiscoveryOptions } from "./options.ts";
 export { PeerTable } from "./peer_table.ts";

@@ -1,0 +1,43 @@
+/** JOIN_REQUEST: records the joiner as a peer and answers with our peer table. */
+import type { JoinRequest, JsonValue } from "../wire/mod.ts";
+import type { DiscoveryContext } from "./_context.ts";
+import type { Reply } from "./discovery_types.ts";
+
+/**
+ * Adds a non-ephemeral joiner at its advertised host (or the address it came from), then
+ * answers JOIN_RESPONSE with up to 1000 known peers plus this node.
+ */
+export function handleJoin(
+  ctx: Pick<DiscoveryContext, "deps" | "log">,
+  message: JoinRequest,
+  remoteHost: string,
+): Reply {
+  const { self, peers, clock } = ctx.deps;
+  const now = clock.now();
+  if (!message.ephemeral) {
+    const host = message.host && message.host !== "0.0.0.0"
+      ? message.host
+      : remoteHost;
+    if (message.port >= 1 && message.port <= 65535 && host.length <= 256) {
+      const added = peers.upsert(
+        { nodeId: message.node_id, host, port: message.port },
+        now,
+        { publicKey: message.public_key },
+      );
+      if (added) {
+        ctx.log.info(
+          `Peer joined: ${
+            message.node_id.slice(0, 16)
+          } at ${host}:${message.port}`,
+        );
+      }
+    }
+  }
+  const entries: JsonValue[] = peers.list().slice(0, 1000).map((p) => ({
+    node_id: p.nodeId,
+    host: p.host,
+    port: p.port,
+  }));
+  entries.push({ node_id: self.nodeId, host: self.host, port: self.port });
+  return { type: "JOIN_RESPONSE", fields: { peers: entries } };
+}

@@ -1,0 +1,23 @@
+/** QUERY: answers from local storage only (the asker does the fan-out). */
+import type { JsonValue, Query } from "../wire/mod.ts";
+import type { DiscoveryContext } from "./_context.ts";
+import { localResults } from "./_local_results.ts";
+import { recordDemand } from "./_record_demand.ts";
+import type { Reply } from "./discovery_types.ts";
+
+/** Answers QUERY_RESPONSE with the local matches; a name or tag nobody offers is recorded as demand. */
+export function handleQuery(
+  ctx: Pick<DiscoveryContext, "deps" | "options" | "log" | "stats">,
+  message: Query,
+): Reply {
+  const { query_type: queryType, value } = message;
+  ctx.stats.queriesAnswered++;
+  const results = localResults(ctx, queryType, value);
+  if (results.length === 0 && queryType !== "all") {
+    recordDemand(ctx, queryType, value);
+  }
+  return {
+    type: "QUERY_RESPONSE",
+    fields: { results: results as unknown as JsonValue[] },
+  };
+}
