@@ -207,17 +207,87 @@ Deno.test("Provider answers every error code of the protocol through the real wi
     assertEquals(r.error, { code: "TIMEOUT", message: "Task timed out" });
     await new Promise((r) => setTimeout(r, 400)); // let the abandoned in-process handler finish
   });
-  await t.step(
-    "RETRY_AFTER when every slot is busy with a fast skill",
-    async () => {
-      const slow = call(p.consumer, p.provider, { skill_name: "sleepy" });
-      await new Promise((r) => setTimeout(r, 50));
-      const r = await call(p.consumer, p.provider);
-      assertEquals(r.error.code, "RETRY_AFTER");
-      assert(Number(r.error.retry_after_seconds) >= 1);
-      assertEquals((await slow).status, "completed");
-    },
+});
+
+Deno.test("A fast skill with every slot busy waits in the queue: each caller gets its result in order, none is refused", async () => {
+  await using p = await pair({ policy: { taskSlots: 1, maxQueueDepth: 10 } });
+  await p.provider.announce(SHEET);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => release = r);
+  const order: string[] = [];
+  p.provider.registerHandler("echo", async (input) => {
+    if (input.text === "first") await gate;
+    order.push(String(input.text));
+    return { text: String(input.text) };
+  });
+  const first = call(p.consumer, p.provider, { input_data: { text: "first" } });
+  await new Promise((r) => setTimeout(r, 30));
+  const queued = [];
+  for (const text of ["a", "b", "c"]) {
+    queued.push(call(p.consumer, p.provider, { input_data: { text } }));
+    await new Promise((r) => setTimeout(r, 20)); // arrive in this order
+  }
+  assertEquals(p.provider.provider.queued, 3);
+  assertEquals(p.provider.provider.load, 1);
+  release();
+  const replies = await Promise.all([first, ...queued]);
+  assertEquals(
+    replies.map((r) => [r.type, r.status, r.output_data.text]),
+    ["first", "a", "b", "c"].map((t) => ["TASK_RESULT", "completed", t]),
   );
+  assertEquals(order, ["first", "a", "b", "c"]);
+  assertEquals(p.provider.provider.queued, 0);
+});
+
+Deno.test("RETRY_AFTER when the queued wait would outlast the task's deadline", async () => {
+  await using p = await pair({ policy: { taskSlots: 1, maxQueueDepth: 10 } });
+  await p.provider.announce(SHEET);
+  p.provider.registerHandler("echo", async (input) => {
+    await new Promise((r) => setTimeout(r, 200));
+    return { text: String(input.text) };
+  });
+  // One run teaches the provider that a run takes about 200 ms.
+  assertEquals((await call(p.consumer, p.provider)).status, "completed");
+  const busy = call(p.consumer, p.provider);
+  await new Promise((r) => setTimeout(r, 20));
+  const r = await call(p.consumer, p.provider, { timeout_ms: 300 });
+  assertEquals(r.error.code, "RETRY_AFTER");
+  assertEquals(r.error.retry_after_seconds, 1);
+  // With time enough it waits instead.
+  const waited = await call(p.consumer, p.provider, { timeout_ms: 5000 });
+  assertEquals(waited.status, "completed");
+  assertEquals((await busy).status, "completed");
+});
+
+Deno.test("A queued fast task whose deadline passes leaves the queue with TIMEOUT, unrun and uncharged", async () => {
+  await using p = await pair({ policy: { taskSlots: 1, maxQueueDepth: 10 } });
+  await p.provider.announce({ ...SHEET, price: 1 });
+  let release!: () => void;
+  const gate = new Promise<void>((r) => release = r);
+  let runs = 0;
+  p.provider.registerHandler("echo", async (input) => {
+    runs++;
+    if (input.text === "block") await gate;
+    return { text: String(input.text) };
+  });
+  const blocker = call(p.consumer, p.provider, {
+    input_data: { text: "block" },
+  });
+  await new Promise((r) => setTimeout(r, 30));
+  const started = performance.now();
+  const late = await call(p.consumer, p.provider, { timeout_ms: 150 });
+  const waited = performance.now() - started;
+  assertEquals(late.error, {
+    code: "TIMEOUT",
+    message: "Task timed out while queued",
+  });
+  assert(waited >= 140 && waited < 2000, `waited ${waited} ms`);
+  assertEquals(p.provider.provider.queued, 0);
+  release();
+  assertEquals((await blocker).status, "completed");
+  assertEquals(runs, 1);
+  const row = p.provider.ledger.get(p.consumer.identity.publicKey)!;
+  assertEquals([row.tasksProvided, row.balance], [1, 3 - 1]);
 });
 
 Deno.test("PROVIDER_BUSY when the queue is full; slow skills are queued with their position and pushed", async () => {
@@ -364,7 +434,10 @@ Deno.test("TaskConsumer tries the next provider on PROVIDER_BUSY", async () => {
 });
 
 Deno.test("TaskConsumer waits retry_after_seconds after RETRY_AFTER and retries the same provider once", async () => {
-  await using p = await pair({ policy: { taskSlots: 1, maxQueueDepth: 1 } });
+  // Runs are capped at 0.5 s, so a 300 ms run ahead makes the wait outlast the deadline.
+  await using p = await pair({
+    policy: { taskSlots: 1, maxQueueDepth: 1, maxTaskTimeout: 0.5 },
+  });
   await p.provider.announce(SHEET);
   let calls = 0;
   p.provider.registerHandler("echo", async (i) => {
@@ -372,6 +445,11 @@ Deno.test("TaskConsumer waits retry_after_seconds after RETRY_AFTER and retries 
     if (i.text === "block") await new Promise((r) => setTimeout(r, 300));
     return { text: String(i.text) };
   });
+  assertEquals(
+    (await p.consumer.request("echo", { text: "block" })).status,
+    "completed",
+  );
+  calls = 0;
   const blocker = p.consumer.request("echo", { text: "block" });
   await new Promise((r) => setTimeout(r, 50));
   const started = performance.now();

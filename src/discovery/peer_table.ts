@@ -11,9 +11,14 @@ export interface PeerAddress {
   port: number;
 }
 
+/** Seconds a stored `last_seen` may lag behind the table's (liveness windows are minutes). */
+export const TOUCH_WRITE_AFTER_S = 5;
+
 /** Known peers, keyed by node id. */
 export class PeerTable {
   #rows = new Map<string, PeerRow>();
+  /** When each peer's `last_seen` was last written to the store. */
+  #stored = new Map<string, number>();
   #repo: PeerRepo | null;
   #selfId: string;
 
@@ -61,10 +66,15 @@ export class PeerTable {
     };
     this.#rows.set(peer.nodeId, row);
     this.#repo?.put(row);
+    this.#stored.set(peer.nodeId, row.lastSeen);
     return old === undefined;
   }
 
-  /** Records contact; returns false for unknown peers. */
+  /**
+   * Records contact; returns false for unknown peers. The table has it at once; the store
+   * gets it when its copy is {@linkcode TOUCH_WRITE_AFTER_S} old or more, so a busy peer
+   * costs one write per interval rather than one per message.
+   */
   touch(nodeId: string, now: number, publicKey?: string): boolean {
     const row = this.#rows.get(nodeId);
     if (!row) return false;
@@ -72,8 +82,12 @@ export class PeerTable {
     if (publicKey && row.publicKey !== publicKey) {
       row.publicKey = publicKey;
       this.#repo?.put(row);
-    } else {
+      this.#stored.set(nodeId, now);
+    } else if (
+      now - (this.#stored.get(nodeId) ?? -Infinity) >= TOUCH_WRITE_AFTER_S
+    ) {
       this.#repo?.touch(nodeId, now);
+      this.#stored.set(nodeId, now);
     }
     return true;
   }
@@ -86,6 +100,7 @@ export class PeerTable {
 
   /** Forgets a peer, in memory and in the store. */
   remove(nodeId: string): void {
+    this.#stored.delete(nodeId);
     if (this.#rows.delete(nodeId)) this.#repo?.remove(nodeId);
   }
 

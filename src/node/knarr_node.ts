@@ -24,6 +24,7 @@ import type {
 import {
   Database,
   DemandRepo,
+  GroupCommit,
   LedgerRepo,
   loadOrCreateIdentity,
   PeerRepo,
@@ -109,6 +110,8 @@ export interface SkillRunner {
   has(name: string): boolean;
   /** Runs a skill; handler faults resolve as an outcome, not a throw. */
   run(name: string, input: JsonObject, ctx: RunContext): Promise<RunOutcome>;
+  /** Runs of a skill at once (a sandboxed skill's Worker pool size); default: the policy's. */
+  slots?(name: string): number | undefined;
 }
 
 /** An in-process handler: not sandboxed, runs with the node's own permissions. */
@@ -132,7 +135,7 @@ export const DEFAULT_POLICY: TaskPolicy = {
   initialCredit: 3.0,
   minBalance: -10.0,
   titForTat: false,
-  taskSlots: 4,
+  taskSlots: 64,
   maxQueueDepth: 100,
   maxTaskTimeout: 3600,
 };
@@ -195,6 +198,7 @@ export class KnarrNode {
     sidecarPort: number;
   };
   #assets: NodeAssets;
+  #commits: GroupCommit;
   #closed = false;
 
   private constructor(
@@ -233,6 +237,7 @@ export class KnarrNode {
     const clock = options.clock ?? SYSTEM_CLOCK;
     this.ledger = new LedgerRepo(db);
     this.tasks = new TaskRepo(db);
+    this.#commits = new GroupCommit(db);
     const policy = { ...DEFAULT_POLICY, ...options.policy };
     const send = <T extends "TASK_REQUEST" | "TASK_RESULT">(
       to: HostPort,
@@ -249,6 +254,7 @@ export class KnarrNode {
       send,
       resolveAssets: (input, caller) =>
         this.#assets.fetchMissing(input, caller),
+      commit: (write) => this.#commits.write(write),
       logger: this.#log.child("tasks"),
     }, policy);
     this.consumer = new TaskConsumer({
@@ -327,7 +333,6 @@ export class KnarrNode {
         initialCredit: config.policy.initialCredit,
         minBalance: config.policy.minBalance,
         titForTat: config.policy.titForTat,
-        taskSlots: config.node.taskSlots,
         maxQueueDepth: config.node.maxQueueDepth,
         maxTaskTimeout: config.node.maxTaskTimeout,
         ...options.policy,
@@ -533,12 +538,16 @@ export class KnarrNode {
       return undefined;
     }
     const access = this.#access.get(name) ?? {};
+    const slots = this.#handlers.has(name)
+      ? undefined
+      : this.#options.runner?.slots?.(name);
     return {
       name,
       sheet: entry.sheet,
       visibility: (access.visibility ?? entry.visibility) as Visibility,
       allowedNodes: access.allowedNodes ?? [],
       slow: access.slow ?? false,
+      ...(slots !== undefined ? { slots } : {}),
     };
   }
 
@@ -733,6 +742,7 @@ export class KnarrNode {
     await this.#assets.close();
     await this.#listening?.close();
     await this.provider.close();
+    this.#commits.flush();
     this.db.close();
   }
 

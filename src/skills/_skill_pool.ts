@@ -61,6 +61,8 @@ interface Waiter {
 }
 
 const TIMED_OUT = Symbol("timed out");
+/** Why a run's scope ends (a fixed reason: `abort()` alone builds a DOMException per run). */
+const RUN_ENDED = Symbol("run ended");
 
 /** The Workers of one skill version. */
 export class SkillPool {
@@ -192,7 +194,7 @@ export class SkillPool {
     } finally {
       clearTimeout(timer);
       run.signal?.removeEventListener("abort", onCancel);
-      scope.abort();
+      scope.abort(RUN_ENDED);
       if (this.#env.logger.enabled("debug")) {
         this.#env.logger.debug(
           `Skill "${this.name}" run for task ${run.jobId} took ${
@@ -259,7 +261,7 @@ export class SkillPool {
   async #empty(worker: SandboxWorker, scope: AbortController): Promise<void> {
     const inbox = this.#inboxes.get(worker);
     if (inbox === undefined || worker.dead) return;
-    scope.abort();
+    scope.abort(RUN_ENDED);
     try {
       await worker.drained();
       await inbox.clear();

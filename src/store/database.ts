@@ -29,6 +29,8 @@ export class Database {
   readonly path: string;
   #db: DatabaseSync;
   #statements = new Map<string, StatementSync>();
+  #depth = 0;
+  #batch = false;
   #closed = false;
 
   private constructor(path: string, db: DatabaseSync) {
@@ -100,9 +102,16 @@ export class Database {
     return this.#prepare(sql).all(...params) as Row[];
   }
 
-  /** Runs `fn` in a transaction (IMMEDIATE), committing on return and rolling back on throw. */
+  /**
+   * Runs `fn` in a transaction (IMMEDIATE), committing on return and rolling back on
+   * throw. Inside another transaction it is a savepoint of that one: its changes are
+   * undone alone on throw, and reach the disk when the outer transaction commits.
+   */
   transaction<T>(fn: () => T): T {
+    if (this.#batch) return fn();
+    if (this.#depth > 0) return this.#savepoint(fn);
     this.#db.exec("BEGIN IMMEDIATE");
+    this.#depth++;
     try {
       const result = fn();
       this.#db.exec("COMMIT");
@@ -110,6 +119,45 @@ export class Database {
     } catch (error) {
       this.#db.exec("ROLLBACK");
       throw error;
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  /**
+   * Runs `writes` in one transaction where nested `transaction()` calls run inline (no
+   * savepoint each): all of them commit together or none does. For group commit, which
+   * retries each write alone when the batch fails.
+   */
+  batch<T>(writes: () => T): T {
+    return this.transaction(() => {
+      this.#batch = true;
+      try {
+        return writes();
+      } finally {
+        this.#batch = false;
+      }
+    });
+  }
+
+  /** True while a transaction is open. */
+  get inTransaction(): boolean {
+    return this.#depth > 0;
+  }
+
+  #savepoint<T>(fn: () => T): T {
+    const name = `sp${this.#depth}`;
+    this.#db.exec(`SAVEPOINT ${name}`);
+    this.#depth++;
+    try {
+      const result = fn();
+      this.#db.exec(`RELEASE ${name}`);
+      return result;
+    } catch (error) {
+      this.#db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+      throw error;
+    } finally {
+      this.#depth--;
     }
   }
 

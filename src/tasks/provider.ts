@@ -34,6 +34,11 @@ export interface TaskProviderDeps {
     input: JsonObject,
     caller: { nodeId: string; host: string },
   ) => Promise<JsonObject>;
+  /**
+   * Runs a store write in the next group commit and resolves once it is on disk
+   * (`GroupCommit.write`). Default: runs it at once.
+   */
+  commit?: (write: () => void) => Promise<void>;
   logger?: Logger;
 }
 
@@ -60,6 +65,12 @@ interface Queued {
   senderNodeId: string;
   input: JsonObject;
   timeoutMs: number;
+  /** When it was admitted (clock seconds): a queued run gets what is left of its deadline. */
+  admittedAt: number;
+  /** A fast task's waiting caller; slow tasks push their result instead. */
+  resolve?: (reply: Reply<"TASK_RESULT">) => void;
+  /** A queued fast task's deadline. */
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 /** Runs tasks for remote callers. */
@@ -69,9 +80,11 @@ export class TaskProvider {
   #log: Logger;
   #seen = new Set<string>();
   #running = 0;
-  #queue: Queued[] = [];
+  #runningBySkill = new Map<string, number>();
+  #queues = new Map<string, Queued[]>();
+  #queued = 0;
   #background = new Set<Promise<void>>();
-  #avgMs = 1000;
+  #avgMs = new Map<string, number>();
   #closed = false;
 
   /** Takes the collaborators and the credit and capacity policy. */
@@ -88,7 +101,7 @@ export class TaskProvider {
 
   /** Tasks waiting for a slot. */
   get queued(): number {
-    return this.#queue.length;
+    return this.#queued;
   }
 
   /** Answers a verified TASK_REQUEST from `senderNodeId` (the SHA-256 of its public key). */
@@ -183,21 +196,32 @@ export class TaskProvider {
         });
       }
     }
-    // 7. capacity
-    const busy = this.#running >= this.#policy.taskSlots;
-    if (busy && this.#queue.length >= this.#policy.maxQueueDepth) {
+    // 7. capacity: a skill runs up to its slots at once; past them its tasks wait in
+    // the shared bounded queue. A full queue is PROVIDER_BUSY; a fast task whose wait
+    // would outlast its deadline is RETRY_AFTER at once instead of a TIMEOUT later.
+    const slots = this.#slotsOf(skill);
+    const busy = (this.#runningBySkill.get(skill.name) ?? 0) >= slots;
+    if (busy && this.#queued >= this.#policy.maxQueueDepth) {
       return failed(taskId, {
         code: "PROVIDER_BUSY",
         message: "Provider queue is full",
       });
     }
+    const avgMs = this.#avgMs.get(skill.name) ?? 0;
+    const limitMs = this.#policy.maxTaskTimeout > 0
+      ? Math.min(request.timeout_ms, this.#policy.maxTaskTimeout * 1000)
+      : request.timeout_ms;
     if (busy && !skill.slow) {
-      const seconds = Math.max(1, Math.ceil(this.#avgMs / 1000));
-      return failed(taskId, {
-        code: "RETRY_AFTER",
-        message: `Provider busy, try again in ${seconds} seconds`,
-        retry_after_seconds: seconds,
-      });
+      const ahead = this.#queues.get(skill.name)?.length ?? 0;
+      const waitMs = (Math.floor(ahead / slots) + 1) * avgMs;
+      if (waitMs + avgMs > limitMs) {
+        const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+        return failed(taskId, {
+          code: "RETRY_AFTER",
+          message: `Provider busy, try again in ${seconds} seconds`,
+          retry_after_seconds: seconds,
+        });
+      }
     }
     // 8. run
     const input: JsonObject = {
@@ -210,27 +234,29 @@ export class TaskProvider {
       _job_id: taskId,
       _caller_node_id: senderNodeId,
     };
-    const limitMs = this.#policy.maxTaskTimeout > 0
-      ? Math.min(request.timeout_ms, this.#policy.maxTaskTimeout * 1000)
-      : request.timeout_ms;
     const job: Queued = {
       request,
       skill,
       senderNodeId,
       input,
       timeoutMs: limitMs,
+      admittedAt: this.#d.clock.now(),
     };
-    if (!skill.slow) return await this.#run(job);
-    if (busy) {
-      this.#queue.push(job);
+    // Asset fetching awaited: slots may have filled or freed meanwhile.
+    const full = (this.#runningBySkill.get(skill.name) ?? 0) >= slots;
+    if (!skill.slow) {
+      if (!full) return await this.#run(job);
+      return await new Promise<Reply<"TASK_RESULT">>((resolve) => {
+        job.resolve = resolve;
+        this.#enqueue(job);
+        job.timer = setTimeout(() => this.#expire(job), limitMs);
+      });
+    }
+    if (full) {
+      const position = this.#enqueue(job);
       return {
         type: "TASK_STATUS",
-        fields: {
-          task_id: taskId,
-          status: "queued",
-          reason: "",
-          position: this.#queue.length,
-        },
+        fields: { task_id: taskId, status: "queued", reason: "", position },
       };
     }
     this.#spawn(this.#runAndPush(job));
@@ -240,39 +266,84 @@ export class TaskProvider {
     };
   }
 
+  #slotsOf(skill: ExecutableSkill): number {
+    return Math.max(1, skill.slots ?? this.#policy.taskSlots);
+  }
+
+  /** A queued fast task's deadline passed: it leaves the queue unrun and uncharged. */
+  #expire(job: Queued): void {
+    const queue = this.#queues.get(job.skill.name);
+    const index = queue?.indexOf(job) ?? -1;
+    if (index < 0 || !job.resolve) return;
+    queue!.splice(index, 1);
+    this.#queued--;
+    if (queue!.length === 0) this.#queues.delete(job.skill.name);
+    const reply = failed(job.request.task_id, {
+      code: "TIMEOUT",
+      message: "Task timed out while queued",
+    });
+    const resolve = job.resolve;
+    this.#spawn(
+      this.#persist(job, reply, 0, job.admittedAt, 0).finally(() =>
+        resolve(reply)
+      ),
+    );
+  }
+
+  /** Queues a job for its skill's next free slot; returns its position in that queue. */
+  #enqueue(job: Queued): number {
+    let queue = this.#queues.get(job.skill.name);
+    if (!queue) this.#queues.set(job.skill.name, queue = []);
+    queue.push(job);
+    this.#queued++;
+    return queue.length;
+  }
+
   async #run(job: Queued): Promise<Reply<"TASK_RESULT">> {
     const { request, skill, senderNodeId } = job;
     const started = this.#d.clock.now();
+    const leftMs = job.timeoutMs - (started - job.admittedAt) * 1000;
+    if (leftMs < 1) {
+      // Its deadline passed in the queue: not run, not charged.
+      const reply = failed(request.task_id, {
+        code: "TIMEOUT",
+        message: "Task timed out while queued",
+      });
+      await this.#persist(job, reply, 0, started, 0);
+      return reply;
+    }
     this.#running++;
+    this.#runningBySkill.set(
+      skill.name,
+      (this.#runningBySkill.get(skill.name) ?? 0) + 1,
+    );
     let outcome;
     try {
       outcome = await this.#d.executor.run(skill.name, job.input, {
         callerNodeId: senderNodeId,
         jobId: request.task_id,
-        timeoutMs: job.timeoutMs,
+        timeoutMs: Math.floor(leftMs),
       });
     } catch (error) {
       outcome = { status: "error" as const, detail: (error as Error).message };
     } finally {
       this.#running--;
+      const left = (this.#runningBySkill.get(skill.name) ?? 1) - 1;
+      if (left > 0) this.#runningBySkill.set(skill.name, left);
+      else this.#runningBySkill.delete(skill.name);
     }
+    // The next queued run starts while this one's result is written and sent.
+    this.#drain(skill.name);
     const finished = this.#d.clock.now();
     const wallMs = (finished - started) * 1000;
-    this.#avgMs = this.#avgMs * 0.8 + wallMs * 0.2;
+    this.#avgMs.set(
+      skill.name,
+      (this.#avgMs.get(skill.name) ?? wallMs) * 0.8 + wallMs * 0.2,
+    );
     let reply: Reply<"TASK_RESULT">;
     let price = 0;
     if (outcome.status === "ok" && isJsonObject(outcome.output)) {
       price = sheetPrice(skill.sheet);
-      if (senderNodeId !== this.#d.selfNodeId) {
-        // On disk before the result leaves this node.
-        this.#d.ledger.apply(
-          request.public_key,
-          -price,
-          "provided",
-          this.#policy.initialCredit,
-          finished,
-        );
-      }
       reply = {
         type: "TASK_RESULT",
         fields: {
@@ -306,17 +377,50 @@ export class TaskProvider {
         message: "Handler execution failed",
       });
     }
-    const error = reply.fields.error as JsonObject | undefined;
-    this.#record(
-      job,
-      reply.fields.status as string,
-      (error?.code as string | undefined) ?? null,
-      price,
-      started,
-      wallMs,
-    );
-    this.#drain();
+    await this.#persist(job, reply, price, started, wallMs);
     return reply;
+  }
+
+  /**
+   * Writes the ledger entry of a completed task and the task's history row in one
+   * group commit, and resolves once they are on disk: before the result leaves this
+   * node. A ledger write that fails throws (no result is sent); a history row that
+   * fails is only logged.
+   */
+  async #persist(
+    job: Queued,
+    reply: Reply<"TASK_RESULT">,
+    price: number,
+    started: number,
+    wallMs: number,
+  ): Promise<void> {
+    const { request } = job;
+    const status = reply.fields.status as string;
+    const error = reply.fields.error as JsonObject | undefined;
+    const charge = status === "completed" &&
+      job.senderNodeId !== this.#d.selfNodeId;
+    const write = () => {
+      const now = this.#d.clock.now();
+      if (charge) {
+        this.#d.ledger.apply(
+          request.public_key,
+          -price,
+          "provided",
+          this.#policy.initialCredit,
+          now,
+        );
+      }
+      this.#record(
+        job,
+        status,
+        (error?.code as string | undefined) ?? null,
+        price,
+        started,
+        wallMs,
+      );
+    };
+    if (this.#d.commit) await this.#d.commit(write);
+    else write();
   }
 
   async #runAndPush(job: Queued): Promise<void> {
@@ -342,12 +446,32 @@ export class TaskProvider {
     }
   }
 
-  #drain(): void {
-    while (
-      !this.#closed && this.#queue.length > 0 &&
-      this.#running < this.#policy.taskSlots
-    ) {
-      this.#spawn(this.#runAndPush(this.#queue.shift()!));
+  /** Starts queued runs of a skill while it has free slots. */
+  #drain(name: string): void {
+    const queue = this.#queues.get(name);
+    while (!this.#closed && queue && queue.length > 0) {
+      const next = queue[0]!;
+      if ((this.#runningBySkill.get(name) ?? 0) >= this.#slotsOf(next.skill)) {
+        return;
+      }
+      queue.shift();
+      this.#queued--;
+      clearTimeout(next.timer);
+      if (queue.length === 0) this.#queues.delete(name);
+      if (next.resolve) {
+        const resolve = next.resolve;
+        this.#spawn(
+          this.#run(next).then(resolve, (error) => {
+            resolve(failed(next.request.task_id, {
+              code: "HANDLER_ERROR",
+              message: "Handler execution failed",
+            }));
+            throw error;
+          }),
+        );
+      } else {
+        this.#spawn(this.#runAndPush(next));
+      }
     }
   }
 
@@ -402,7 +526,17 @@ export class TaskProvider {
   /** Stops taking queued work and waits for running tasks; idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#queue.length = 0;
+    for (const queue of this.#queues.values()) {
+      for (const job of queue) {
+        clearTimeout(job.timer);
+        job.resolve?.(failed(job.request.task_id, {
+          code: "PROVIDER_BUSY",
+          message: "Provider is shutting down",
+        }));
+      }
+    }
+    this.#queues.clear();
+    this.#queued = 0;
     while (this.#background.size > 0) {
       await Promise.allSettled([...this.#background]);
     }

@@ -11,6 +11,11 @@ export interface ExecutableSkill {
   allowedNodes: readonly string[];
   /** Answer TASK_STATUS accepted at once and push the result when done. */
   slow: boolean;
+  /**
+   * Runs of this skill at once (its Worker pool's size, say); past them its tasks wait
+   * in the provider's queue. Default: the policy's `taskSlots`.
+   */
+  slots?: number;
 }
 
 /** How one handler run ended. */
@@ -55,9 +60,13 @@ export interface TaskPolicy {
   minBalance: number;
   /** Callers that never ran a task for us may not go below a balance of 0. */
   titForTat: boolean;
-  /** Tasks run at once. */
+  /** Runs at once of a skill that does not say its own `slots` (an in-process handler). */
   taskSlots: number;
-  /** Slow tasks that may wait for a slot; past it, requests get PROVIDER_BUSY. */
+  /**
+   * Tasks that may wait for a slot, all skills together; past it, requests get
+   * PROVIDER_BUSY. A fast task waits for its reply on its connection; a slow one gets
+   * TASK_STATUS queued and its result pushed.
+   */
   maxQueueDepth: number;
   /** Seconds; 0 = unlimited. */
   maxTaskTimeout: number;
