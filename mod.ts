@@ -37,6 +37,7 @@ export type {
   NodeStats,
   SkillAccess,
   SkillRunner,
+  StartOptions,
   TcpTransportOptions,
   Transport,
 } from "./src/node/mod.ts";

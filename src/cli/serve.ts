@@ -145,10 +145,16 @@ export const serveCommand: Command = {
           files.has(name) || !bridged
             ? files.run(name, input, ctx)
             : bridged.run(name, input, ctx),
+        slots: (name) =>
+          files.has(name) ? files.slots?.(name) : bridged?.slots?.(name),
       },
       assets,
     });
-    await node.start();
+    // The port is bound now (its number is printed), but messages wait until the
+    // configured skills and bridges are loaded: a query meanwhile would miss them.
+    let markReady!: () => void;
+    const ready = new Promise<void>((resolve) => markReady = resolve);
+    await node.start({ ready });
     assets.startSweeper();
     const advertise = node.advertise!;
     ctx.out.print(`Node ID: ${node.nodeId}`);
@@ -225,6 +231,7 @@ export const serveCommand: Command = {
       );
     }
     ctx.out.print(`Loaded ${applied.loaded.length} skills from config`);
+    markReady();
 
     if (config.network.bootstrap.length > 0) {
       const outcome = await node.join(config.network.bootstrap, {

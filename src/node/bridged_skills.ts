@@ -15,6 +15,8 @@ const encoder = new TextEncoder();
 /** First retry of a bridge that could not start, in ms; doubled up to a minute. */
 const FIRST_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 60_000;
+/** Calls of one bridged tool at once; past them, tasks wait in the provider queue. */
+const BRIDGED_TOOL_SLOTS = 16;
 
 /** Options of {@linkcode BridgedSkills.start}. */
 export interface BridgedSkillsOptions {
@@ -81,6 +83,8 @@ export class BridgedSkills {
     return {
       has: (name) => this.#owner.get(name)?.has(name) ?? false,
       run: (name, input, ctx) => this.#run(name, input, ctx),
+      // One MCP child takes concurrent calls over its stdio.
+      slots: (name) => this.#owner.has(name) ? BRIDGED_TOOL_SLOTS : undefined,
     };
   }
 

@@ -62,7 +62,7 @@ export class ConfiguredSkills {
         clock: { now: () => performance.now() },
         // A handler's ctx.callLocal() reaches the node's other skills (bridged MCP tools).
         callLocal: async (name, input, ctx) => {
-          if (this.sandbox.names().includes(name) || !this.#others?.has(name)) {
+          if (this.sandbox.has(name) || !this.#others?.has(name)) {
             return await this.sandbox.run(name, input, ctx);
           }
           const outcome = await this.#others.run(name, input, {
@@ -97,8 +97,7 @@ export class ConfiguredSkills {
   /** The runner the node calls for skills that are not in-process handlers. */
   runner(): SkillRunner {
     return {
-      has: (name) =>
-        this.#configs.has(name) && this.sandbox.names().includes(name),
+      has: (name) => this.#configs.has(name) && this.sandbox.has(name),
       run: (name, input, ctx) =>
         this.sandbox.run(name, input, {
           callerNodeId: ctx.callerNodeId,
@@ -106,6 +105,8 @@ export class ConfiguredSkills {
           timeoutMs: ctx.timeoutMs,
           ...(ctx.signal ? { signal: ctx.signal } : {}),
         }),
+      // As many runs at once as the skill has Workers (`task_slots`); more wait.
+      slots: (name) => this.sandbox.slots(name),
     };
   }
 

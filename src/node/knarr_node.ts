@@ -130,6 +130,14 @@ export interface SkillAccess {
   slow?: boolean;
 }
 
+/** Options for {@linkcode KnarrNode.start}. */
+export interface StartOptions {
+  /** Run heartbeats, expiry and re-announce (default true); tests turn it off. */
+  maintenance?: boolean;
+  /** Messages received before this settles wait for it (the node's skills are loading). */
+  ready?: Promise<unknown>;
+}
+
 /** Default policy: the config reference's defaults. */
 export const DEFAULT_POLICY: TaskPolicy = {
   initialCredit: 3.0,
@@ -199,6 +207,8 @@ export class KnarrNode {
   };
   #assets: NodeAssets;
   #commits: GroupCommit;
+  #ready: Promise<void> | null = null;
+  #openReady = () => {};
   #closed = false;
 
   private constructor(
@@ -362,9 +372,23 @@ export class KnarrNode {
     return this.#advertise;
   }
 
-  /** Binds the listener, settles the advertised address and starts maintenance. */
-  async start(options: { maintenance?: boolean } = {}): Promise<HostPort> {
+  /**
+   * Binds the listener, settles the advertised address and starts maintenance. With
+   * `ready`, messages that arrive before it settles wait for it: a node that still loads
+   * its skills answers once they are there, not `UNKNOWN_SKILL` meanwhile.
+   */
+  async start(options: StartOptions = {}): Promise<HostPort> {
     if (this.#listening) return this.address;
+    if (options.ready) {
+      let open!: () => void;
+      const ready = new Promise<void>((resolve) => open = resolve);
+      this.#ready = ready;
+      this.#openReady = open;
+      options.ready.then(open, open);
+      void ready.then(() => {
+        if (this.#ready === ready) this.#ready = null;
+      });
+    }
     const host = this.#options.host ?? "127.0.0.1";
     this.#listening = await this.#transport.listen(
       host,
@@ -666,6 +690,7 @@ export class KnarrNode {
     body: Uint8Array,
     remoteHost: string,
   ): Promise<Uint8Array | null | "close"> {
+    if (this.#ready !== null) await this.#ready;
     let decoded;
     try {
       decoded = decodeMessage(body);
@@ -738,6 +763,7 @@ export class KnarrNode {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#openReady(); // messages still waiting are answered (or refused) as it closes
     await this.discovery.close();
     await this.#assets.close();
     await this.#listening?.close();

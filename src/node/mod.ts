@@ -13,6 +13,7 @@ export type {
   NodeStats,
   SkillAccess,
   SkillRunner,
+  StartOptions,
 } from "./knarr_node.ts";
 export { MemoryNetwork, TcpTransport } from "./transport.ts";
 export type {

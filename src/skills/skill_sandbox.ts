@@ -142,6 +142,16 @@ export class SkillSandbox {
     return [...this.#pools.keys()];
   }
 
+  /** True when a skill of this name is loaded. */
+  has(name: string): boolean {
+    return this.#pools.has(name);
+  }
+
+  /** Runs of a loaded skill at once (its Workers), or undefined when it is not loaded. */
+  slots(name: string): number | undefined {
+    return this.#pools.get(name)?.maxConcurrency;
+  }
+
   /** The spec a skill was loaded with. */
   spec(name: string): SkillSpec | undefined {
     return this.#specs.get(name);
