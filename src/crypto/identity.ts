@@ -1,4 +1,9 @@
-/** Ed25519 identity through WebCrypto: seed → public key, node id, signatures. */
+/**
+ * Ed25519 identity: WebCrypto derives the public key once; signatures come from
+ * `node:crypto`, which keeps the expanded key (WebCrypto's Ed25519 sign re-derives it
+ * from the seed on every call: 39 µs a signature here against 12 µs).
+ */
+import { createPrivateKey, type KeyObject, sign } from "node:crypto";
 import { bytesToHex, hexToBytes, sha256Hex } from "../util/mod.ts";
 
 const SEED_BYTES = 32;
@@ -27,13 +32,13 @@ export class Identity {
   readonly publicKey: string;
   /** Lowercase hex SHA-256 of the raw public key. */
   readonly nodeId: string;
-  #privateKey: CryptoKey;
+  #privateKey: KeyObject;
 
   private constructor(
     seed: Uint8Array,
     publicKey: string,
     nodeId: string,
-    key: CryptoKey,
+    key: KeyObject,
   ) {
     this.seed = seed;
     this.publicKey = publicKey;
@@ -60,13 +65,10 @@ export class Identity {
     );
     const jwk = await crypto.subtle.exportKey("jwk", extractable);
     const publicKeyBytes = base64UrlToBytes(jwk.x!);
-    const key = await crypto.subtle.importKey(
-      "pkcs8",
-      pkcs8,
-      "Ed25519",
-      false,
-      ["sign"],
-    );
+    const key = createPrivateKey({
+      key: { kty: "OKP", crv: "Ed25519", x: jwk.x!, d: jwk.d! },
+      format: "jwk",
+    });
     pkcs8.fill(0);
     return new Identity(
       Uint8Array.from(seed),
@@ -84,23 +86,14 @@ export class Identity {
   }
 
   /** Signs bytes; returns the 64-byte signature as 128 lowercase hex characters. */
-  async sign(data: Uint8Array): Promise<string> {
-    const sig = await crypto.subtle.sign(
-      "Ed25519",
-      this.#privateKey,
-      data as Uint8Array<ArrayBuffer>,
-    );
-    return bytesToHex(new Uint8Array(sig));
+  sign(data: Uint8Array): Promise<string> {
+    return Promise.resolve(bytesToHex(sign(null, data, this.#privateKey)));
   }
 
   /** Signs raw bytes; returns the 64 signature bytes. */
-  async signBytes(data: Uint8Array): Promise<Uint8Array> {
-    return new Uint8Array(
-      await crypto.subtle.sign(
-        "Ed25519",
-        this.#privateKey,
-        data as Uint8Array<ArrayBuffer>,
-      ),
+  signBytes(data: Uint8Array): Promise<Uint8Array> {
+    return Promise.resolve(
+      new Uint8Array(sign(null, data, this.#privateKey)),
     );
   }
 }

@@ -264,7 +264,7 @@ export class KnarrNode {
       send,
       resolveAssets: (input, caller) =>
         this.#assets.fetchMissing(input, caller),
-      commit: (write) => this.#commits.write(write),
+      commit: (write, options) => this.#commits.write(write, options),
       logger: this.#log.child("tasks"),
     }, policy);
     this.consumer = new TaskConsumer({

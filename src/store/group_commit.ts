@@ -12,6 +12,17 @@ interface Pending {
 export interface GroupCommitOptions {
   /** Largest number of writes in one transaction. Default 512. */
   maxBatch?: number;
+  /** Longest a batch waits for more writes when a writer said more are coming. Default 1 ms. */
+  lingerMs?: number;
+}
+
+/** Options for {@linkcode GroupCommit.write}. */
+export interface WriteOptions {
+  /**
+   * More writes are on their way (other tasks are still running): the batch may wait up
+   * to `lingerMs` for them instead of committing in this turn of the event loop.
+   */
+  expectMore?: boolean;
 }
 
 /**
@@ -38,33 +49,61 @@ export class GroupCommit {
   writes = 0;
   #db: Database;
   #maxBatch: number;
+  #lingerMs: number;
   #pending: Pending[] = [];
   #timer: ReturnType<typeof setImmediate> | undefined;
+  /** When the first write of the pending batch was queued, if one may linger. */
+  #lingerSince: number | null = null;
+  /** Pending writes at the last lingering turn. */
+  #seen = 0;
 
   /** Takes the open database. */
   constructor(db: Database, options: GroupCommitOptions = {}) {
     this.#db = db;
     this.#maxBatch = options.maxBatch ?? 512;
+    this.#lingerMs = options.lingerMs ?? 1;
   }
 
   /**
    * Queues `write` for the next commit; resolves with its result once committed. It
    * should only run SQL: when its batch fails it runs a second time, on its own.
    */
-  write<T>(write: () => T): Promise<T> {
+  write<T>(write: () => T, options: WriteOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({
         write,
         resolve: resolve as (value: unknown) => void,
         reject,
       });
+      if (options.expectMore && this.#lingerSince === null) {
+        this.#lingerSince = performance.now();
+      }
       if (this.#pending.length >= this.#maxBatch) this.flush();
       else if (this.#timer === undefined) {
         // After the I/O callbacks of this turn, so writes of tasks ending together share
         // it (setImmediate: a few µs; setTimeout(0) waits a millisecond or more).
-        this.#timer = setImmediate(() => this.flush());
+        this.#timer = setImmediate(() => this.#due());
       }
     });
+  }
+
+  /**
+   * Commits, unless the batch may linger: a writer said more are coming, writes are still
+   * arriving turn after turn, and the batch is younger than `lingerMs`. A turn that
+   * brings no new write ends the wait, so a lone task is not delayed.
+   */
+  #due(): void {
+    this.#timer = undefined;
+    if (
+      this.#lingerSince !== null &&
+      this.#pending.length > this.#seen &&
+      performance.now() - this.#lingerSince < this.#lingerMs
+    ) {
+      this.#seen = this.#pending.length;
+      this.#timer = setImmediate(() => this.#due());
+      return;
+    }
+    this.flush();
   }
 
   /** Writes waiting for the next commit. */
@@ -76,6 +115,8 @@ export class GroupCommit {
   flush(): void {
     if (this.#timer !== undefined) clearImmediate(this.#timer);
     this.#timer = undefined;
+    this.#lingerSince = null;
+    this.#seen = 0;
     const batch = this.#pending;
     if (batch.length === 0) return;
     this.#pending = [];

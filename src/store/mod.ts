@@ -7,7 +7,7 @@ export { DEMAND_MAX_ROWS, DemandRepo } from "./demand_repo.ts";
 export type { DemandRow } from "./demand_repo.ts";
 export { StoreOpenError } from "./errors.ts";
 export { GroupCommit } from "./group_commit.ts";
-export type { GroupCommitOptions } from "./group_commit.ts";
+export type { GroupCommitOptions, WriteOptions } from "./group_commit.ts";
 export { loadOrCreateIdentity } from "./identity_repo.ts";
 export { MIGRATIONS } from "./migrations.ts";
 export type { Migration } from "./migrations.ts";

@@ -38,7 +38,10 @@ export interface TaskProviderDeps {
    * Runs a store write in the next group commit and resolves once it is on disk
    * (`GroupCommit.write`). Default: runs it at once.
    */
-  commit?: (write: () => void) => Promise<void>;
+  commit?: (
+    write: () => void,
+    options: { expectMore: boolean },
+  ) => Promise<void>;
   logger?: Logger;
 }
 
@@ -419,7 +422,9 @@ export class TaskProvider {
         wallMs,
       );
     };
-    if (this.#d.commit) await this.#d.commit(write);
+    // Tasks still running will want the same commit soon.
+    const expectMore = this.#running > 0 || this.#queued > 0;
+    if (this.#d.commit) await this.#d.commit(write, { expectMore });
     else write();
   }
 

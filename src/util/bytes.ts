@@ -2,24 +2,38 @@
 
 const HEX_CHARS = "0123456789abcdef";
 const HEX_64_RE = /^[0-9a-f]{64}$/;
+const HEX_PAIRS = Array.from(
+  { length: 256 },
+  (_, b) => HEX_CHARS[b >> 4]! + HEX_CHARS[b & 15]!,
+);
 
 /** Encodes bytes as lowercase hex. */
 export function bytesToHex(bytes: Uint8Array): string {
   let out = "";
-  for (const b of bytes) out += HEX_CHARS[b >> 4]! + HEX_CHARS[b & 15]!;
+  for (let i = 0; i < bytes.length; i++) out += HEX_PAIRS[bytes[i]!]!;
   return out;
+}
+
+const HEX_VALUES = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX_VALUES[HEX_CHARS.charCodeAt(i)] = i;
+  HEX_VALUES[HEX_CHARS.toUpperCase().charCodeAt(i)] = i;
 }
 
 /** Decodes hex (either case) into bytes; throws `SyntaxError` on bad input. */
 export function hexToBytes(hex: string): Uint8Array<ArrayBuffer> {
-  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+  const out = new Uint8Array(hex.length >> 1);
+  let bad = hex.length % 2 !== 0;
+  for (let i = 0; i < out.length && !bad; i++) {
+    const hi = HEX_VALUES[hex.charCodeAt(2 * i)] ?? -1;
+    const lo = HEX_VALUES[hex.charCodeAt(2 * i + 1)] ?? -1;
+    if (hi < 0 || lo < 0) bad = true;
+    out[i] = (hi << 4) | lo;
+  }
+  if (bad) {
     throw new SyntaxError(
       `Cannot decode hex "${hex.slice(0, 16)}": not an even-length hex string`,
     );
-  }
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) {
-    out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   }
   return out;
 }
