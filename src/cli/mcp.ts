@@ -9,7 +9,6 @@ import { dirname, join } from "node:path";
 import { assetRefHash } from "../assets/mod.ts";
 import { plainJson } from "../discovery/mod.ts";
 import type { QueryResult } from "../discovery/mod.ts";
-import { serveTools } from "../mcp/mod.ts";
 import type { ServedTool, ToolContent, ToolResult } from "../mcp/mod.ts";
 import type { KnarrNode } from "../node/mod.ts";
 import { DemandRepo } from "../store/mod.ts";
@@ -68,6 +67,8 @@ export const mcpCommand: Command = {
     const base = baseTools(node, downloads);
     const expose = ctx.values["expose-skills"] === true;
     const refreshMs = (secondsFlag(ctx, "refresh") ?? REFRESH_MS / 1000) * 1000;
+    // Loaded here, not at the top: every other command would pay for the SDK.
+    const { serveTools } = await import("../mcp/mod.ts");
     await serveTools(
       async () =>
         expose ? [...base, ...await skillTools(node, downloads)] : base,

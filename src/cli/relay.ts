@@ -1,11 +1,6 @@
 /** `knarr relay`: run the keep relay router. */
 import { defaultConfig, formatHostPort, loadConfig } from "../config/mod.ts";
-import {
-  loadOrCreateKeyFile as loadRelayKey,
-  relayOptionsFromConfig,
-  RelayServer,
-} from "../relay/mod.ts";
-import type { RelayServerOptions } from "../relay/mod.ts";
+import type { RelayServer, RelayServerOptions } from "../relay/mod.ts";
 import { Logger } from "../util/mod.ts";
 import { intFlag, stringFlag } from "./command.ts";
 import type { Command } from "./command.ts";
@@ -39,6 +34,12 @@ export const relayCommand: Command = {
     "log-level": LOG_LEVEL_FLAG,
   },
   async run(ctx) {
+    // Loaded here, not at the top: other commands need not load protobufjs.
+    const {
+      loadOrCreateKeyFile: loadRelayKey,
+      relayOptionsFromConfig,
+      RelayServer,
+    } = await import("../relay/mod.ts");
     const level = logLevelFlag(ctx);
     const host = stringFlag(ctx, "host");
     const port = intFlag(ctx, "port", 0, 65535);

@@ -11,11 +11,7 @@ import {
   watchFile,
 } from "../node/mod.ts";
 import type { SkillRunner } from "../node/mod.ts";
-import {
-  loadOrCreateKeyFile,
-  relayOptionsFromConfig,
-  RelayServer,
-} from "../relay/mod.ts";
+import type { RelayServer } from "../relay/mod.ts";
 import { Logger } from "../util/mod.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { intFlag, secondsFlag, stringFlag, UsageError } from "./command.ts";
@@ -273,6 +269,9 @@ async function startRelay(
   config: KnarrConfig,
   logger: Logger,
 ): Promise<RelayServer> {
+  // The relay layer (protobufjs) loads only when the embedded relay is enabled.
+  const { loadOrCreateKeyFile, relayOptionsFromConfig, RelayServer } =
+    await import("../relay/mod.ts");
   return await RelayServer.start({
     logger: logger.child("relay"),
     ...(config.relay.keyFile

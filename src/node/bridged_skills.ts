@@ -1,8 +1,8 @@
 /** The MCP bridges of a served configuration: their tools announced and run as skills. */
 import type { BridgeConfig } from "../config/mod.ts";
 import { plainJson } from "../discovery/mod.ts";
-import { McpBridge } from "../mcp/mod.ts";
-import type { BridgeOutcome } from "../mcp/mod.ts";
+// The MCP layer (the SDK and ajv: ~27 MB) loads only when a bridge is configured.
+import type { BridgeOutcome, McpBridge } from "../mcp/mod.ts";
 import type { RunContext, RunOutcome } from "../tasks/mod.ts";
 import { type Logger, SILENT_LOGGER } from "../util/mod.ts";
 import type { JsonObject } from "../wire/mod.ts";
@@ -111,6 +111,7 @@ export class BridgedSkills {
     if (this.#closed) return;
     let bridge: McpBridge;
     try {
+      const { McpBridge } = await import("../mcp/mod.ts");
       bridge = await McpBridge.start(command, {
         timeoutMs: settings.timeout * 1000,
         price: settings.price,
