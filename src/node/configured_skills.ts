@@ -134,18 +134,29 @@ export class ConfiguredSkills {
       this.#current.delete(name);
       outcome.removed.push(name);
     }
+    // Skills load side by side (a Worker takes about half a second to start), then
+    // are announced in config order.
+    const changed: { skill: SkillConfig; key: string }[] = [];
     for (const skill of skills) {
       const key = JSON.stringify(skill);
       if (this.#current.get(skill.name) === key) {
         outcome.unchanged.push(skill.name);
-        continue;
+      } else {
+        changed.push({ skill, key });
       }
+    }
+    const loads = await Promise.allSettled(changed.map(async ({ skill }) => {
+      const sheet = buildSheet(skill);
+      await this.sandbox.load(skillSpecOf(skill));
+      return sheet;
+    }));
+    for (const [i, { skill, key }] of changed.entries()) {
+      const load = loads[i]!;
       try {
-        const sheet = buildSheet(skill);
-        await this.sandbox.load(skillSpecOf(skill));
+        if (load.status === "rejected") throw load.reason;
         this.#configs.set(skill.name, skill);
         this.#current.set(skill.name, key);
-        await node.announce(sheet, {
+        await node.announce(load.value, {
           visibility: skill.visibility,
           allowedNodes: skill.allowedNodes,
           slow: skill.slow,
