@@ -110,14 +110,14 @@ export class Database {
   transaction<T>(fn: () => T): T {
     if (this.#batch) return fn();
     if (this.#depth > 0) return this.#savepoint(fn);
-    this.#db.exec("BEGIN IMMEDIATE");
+    this.#prepare("BEGIN IMMEDIATE").run();
     this.#depth++;
     try {
       const result = fn();
-      this.#db.exec("COMMIT");
+      this.#prepare("COMMIT").run();
       return result;
     } catch (error) {
-      this.#db.exec("ROLLBACK");
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw error;
     } finally {
       this.#depth--;

@@ -43,30 +43,22 @@ export class LedgerRepo {
     initialBalance: number,
     now: number,
   ): LedgerRow {
-    return this.#db.transaction(() => {
-      this.#db.run(
-        `INSERT INTO ledger (peer_public_key, balance, tasks_provided, tasks_consumed, updated_at)
-         VALUES (?, ?, 0, 0, ?) ON CONFLICT (peer_public_key) DO NOTHING`,
-        peerPublicKey,
-        initialBalance,
-        now,
-      );
-      const column = counter === "provided"
-        ? "tasks_provided"
-        : "tasks_consumed";
-      this.#db.run(
-        `UPDATE ledger SET balance = balance + ?, ${column} = ${column} + 1, updated_at = ? WHERE peer_public_key = ?`,
-        delta,
-        now,
-        peerPublicKey,
-      );
-      return toRow(
-        this.#db.get(
-          "SELECT * FROM ledger WHERE peer_public_key = ?",
-          peerPublicKey,
-        )!,
-      );
-    });
+    // One statement: a new peer starts at `initialBalance`, then the task applies.
+    const column = counter === "provided" ? "tasks_provided" : "tasks_consumed";
+    const row = this.#db.get(
+      `INSERT INTO ledger (peer_public_key, balance, tasks_provided, tasks_consumed, updated_at)
+       VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (peer_public_key) DO UPDATE SET balance = balance + ?,
+         ${column} = ${column} + 1, updated_at = excluded.updated_at
+       RETURNING *`,
+      peerPublicKey,
+      initialBalance + delta,
+      counter === "provided" ? 1 : 0,
+      counter === "consumed" ? 1 : 0,
+      now,
+      delta,
+    );
+    return toRow(row!);
   }
 
   /** Every account, largest balance first. */
