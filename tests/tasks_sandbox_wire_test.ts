@@ -48,3 +48,54 @@ Deno.test("A sandboxed skill over the wire: output, TIMEOUT kills the Worker, th
   });
   assertEquals([again.status, again.output_data], ["completed", { text: "c" }]);
 });
+
+Deno.test("A sandboxed skill runs task_slots calls at once; more wait in the queue and all complete, none refused", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "knarr-sandbox-slots-" });
+  Deno.mkdirSync(join(dir, "skills"));
+  Deno.writeTextFileSync(
+    join(dir, "skills", "slow.ts"),
+    `export async function handle(input: Record<string, unknown>) {
+  await new Promise((r) => setTimeout(r, 150));
+  return { text: String(input.text) };
+}
+`,
+  );
+  const config = parseConfig(
+    `[node]\nhost = "127.0.0.1"\nport = 0\nstorage = "node.db"\ntask_slots = 2\n` +
+      `[policy]\ninitial_credit = 100\n` +
+      `[skills.slow]\nhandler = "skills/slow.ts"\ndescription = "Takes 150 ms"\ntags = ["test"]\n` +
+      `input_schema = { text = "string" }\n`,
+    join(dir, "knarr.toml"),
+  );
+  await using assets = assetStoreFromConfig(config);
+  await using skills = new ConfiguredSkills(config, assets);
+  await using provider = await KnarrNode.fromConfig(config, {
+    runner: skills.runner(),
+    assets,
+  });
+  await provider.start({ maintenance: false });
+  await skills.apply(provider, config.skills);
+  await using consumer = await KnarrNode.create({ host: "127.0.0.1" });
+  await consumer.start({ maintenance: false });
+  await consumer.join([provider.address]);
+  // Warm the second Worker so the timing below is the queue's, not a cold start.
+  await Promise.all(
+    ["w1", "w2"].map((text) => consumer.request("slow", { text })),
+  );
+  let peakQueued = 0, peakLoad = 0;
+  const watch = setInterval(() => {
+    peakQueued = Math.max(peakQueued, provider.provider.queued);
+    peakLoad = Math.max(peakLoad, provider.provider.load);
+  }, 10);
+  const texts = ["a", "b", "c", "d", "e", "f"];
+  const outcomes = await Promise.all(
+    texts.map((text) => consumer.request("slow", { text })),
+  );
+  clearInterval(watch);
+  assertEquals(
+    outcomes.map((o) => [o.status, o.output_data.text]),
+    texts.map((t) => ["completed", t]),
+  );
+  assertEquals(peakLoad, 2);
+  assertEquals(peakQueued >= 3, true, `peak queue ${peakQueued}`);
+});
