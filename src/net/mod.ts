@@ -1,10 +1,23 @@
-/** TCP transport: framed connections, the listener and outbound dialing. */
-export { dial, localAddressToward, withDeadline } from "./dial.ts";
-export type { DialOptions } from "./dial.ts";
+/** TCP transport for every protocol: framing, framed connections, the listener and outbound connections. */
+export { connect, dial, localAddressToward, withDeadline } from "./dial.ts";
+export type { ConnectOptions, DialOptions } from "./dial.ts";
 export { NetTimeoutError } from "./errors.ts";
-export { FrameConnection } from "./frame_connection.ts";
+export {
+  encodeFrame,
+  FRAME_HEADER_BYTES,
+  FrameReader,
+} from "./frame_reader.ts";
 export type {
+  ByteSource,
+  FrameLimits,
+  FrameReaderOptions,
+} from "./frame_reader.ts";
+export { formatAddress, FrameConnection } from "./frame_connection.ts";
+export type {
+  CloseKind,
+  ConnectionLimits,
   FrameConnectionOptions,
+  ReadEnd,
   RemoteAddress,
 } from "./frame_connection.ts";
 export { TcpServer } from "./tcp_server.ts";

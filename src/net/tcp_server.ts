@@ -1,10 +1,16 @@
-/** The protocol listener (Deno.listen): connection caps, per-address caps, idle timeouts. */
+/** The protocol listener (Deno.listen): connection caps, per-address caps, one sweep for all deadlines. */
 import type { Logger } from "../util/mod.ts";
-import { SILENT_LOGGER } from "../util/mod.ts";
-import { FrameConnection } from "./frame_connection.ts";
+import { SILENT_LOGGER, sleep } from "../util/mod.ts";
+import { formatAddress, FrameConnection } from "./frame_connection.ts";
+import type {
+  ConnectionLimits,
+  FrameConnectionOptions,
+  RemoteAddress,
+} from "./frame_connection.ts";
 
-/** Options for {@linkcode TcpServer.listen}. */
-export interface TcpServerOptions {
+/** Options for {@linkcode TcpServer.listen}: the address, the caps, and each connection's limits. */
+export interface TcpServerOptions extends ConnectionLimits {
+  /** Interface to listen on. */
   hostname: string;
   /** 0 picks a free port. */
   port: number;
@@ -12,10 +18,21 @@ export interface TcpServerOptions {
   maxConnections?: number;
   /** Concurrent inbound connections from one remote address. Default 64. */
   maxConnectionsPerAddress?: number;
-  /** Idle timeout per connection in ms. Default 120 000. */
+  /** Idle timeout per connection in ms (0: none). Default 120 000. */
   idleTimeoutMs?: number;
   /** Largest frame body. Default 1 MiB. */
   maxFrameBytes?: number;
+  /** How often deadlines are checked, in ms. Default: a quarter of the shortest, 10 to 1,000. */
+  sweepIntervalMs?: number;
+  /** Advice after "address in use" when the port is taken ("" for none). Default: stop the other process or choose another port. */
+  inUseAdvice?: string;
+  /** Time source of the deadlines (ms). Default `performance.now()`. */
+  clock?: { now(): number };
+  /** Called for each connection refused at accept; default: a warning in the log. */
+  onRefused?(remote: RemoteAddress, limit: "total" | "per_address"): void;
+  /** Called once, synchronously, when an accepted connection closes. */
+  onClose?(conn: FrameConnection): void;
+  /** Default: silent. */
   logger?: Logger;
 }
 
@@ -24,15 +41,24 @@ export type ConnectionHandler = (conn: FrameConnection) => Promise<void>;
 
 /** Counters of refused connections. */
 export interface TcpServerStats {
+  /** Connections accepted. */
   accepted: number;
+  /** Connections refused by `maxConnections`. */
   refusedTotal: number;
+  /** Connections refused by `maxConnectionsPerAddress`. */
   refusedPerAddress: number;
 }
 
+const ACCEPT_RETRY_MS = 100;
+const DEFAULT_IN_USE_ADVICE = "stop the other process or choose another port";
+
 /** A TCP listener dispatching framed connections to a handler. */
 export class TcpServer {
+  /** The bound host. */
   readonly hostname: string;
+  /** The bound port (the free one picked when asked for 0). */
   readonly port: number;
+  /** Accepted and refused connections since start. */
   readonly stats: TcpServerStats = {
     accepted: 0,
     refusedTotal: 0,
@@ -41,12 +67,16 @@ export class TcpServer {
   #listener: Deno.TcpListener;
   #handler: ConnectionHandler;
   #options: TcpServerOptions;
+  // Shared by every connection: the limits, and the close bookkeeping.
+  #connectionOptions: FrameConnectionOptions;
   #logger: Logger;
   #open = new Set<FrameConnection>();
   #perAddress = new Map<string, number>();
   #tasks = new Set<Promise<void>>();
   #acceptLoop: Promise<void>;
-  #closed = false;
+  #sweep: ReturnType<typeof setInterval> | undefined;
+  #stop = new AbortController();
+  #closing: Promise<void> | null = null;
 
   private constructor(
     listener: Deno.TcpListener,
@@ -60,10 +90,27 @@ export class TcpServer {
     const addr = listener.addr as Deno.NetAddr;
     this.hostname = addr.hostname;
     this.port = addr.port;
+    const idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
+    this.#connectionOptions = {
+      ...options,
+      idleTimeoutMs,
+      maxFrameBytes: options.maxFrameBytes ?? 1_048_576,
+      onClose: (conn) => this.#forget(conn),
+    };
+    const deadlines = [
+      idleTimeoutMs,
+      options.handshakeTimeoutMs ?? 0,
+      options.writeTimeoutMs ?? 0,
+    ].filter((ms) => ms > 0);
+    if (deadlines.length > 0) {
+      const every = options.sweepIntervalMs ??
+        Math.min(1_000, Math.max(10, Math.min(...deadlines) / 4));
+      this.#sweep = setInterval(() => this.#enforceDeadlines(), every);
+    }
     this.#acceptLoop = this.#accept();
   }
 
-  /** Binds and starts accepting; throws a one-line error when the address is unusable. */
+  /** Binds and starts accepting; throws a one-line error naming the address when it is unusable. */
   static listen(
     options: TcpServerOptions,
     handler: ConnectionHandler,
@@ -76,13 +123,21 @@ export class TcpServer {
         transport: "tcp",
       });
     } catch (error) {
+      const advice = options.inUseAdvice ?? DEFAULT_IN_USE_ADVICE;
       const reason = error instanceof Deno.errors.AddrInUse
-        ? "address in use; stop the other process or choose another port"
+        ? `address in use${advice === "" ? "" : `; ${advice}`}`
+        : error instanceof Deno.errors.PermissionDenied
+        ? "permission denied"
+        : error instanceof Deno.errors.AddrNotAvailable
+        ? "address not available on this machine"
         : (error as Error).message;
-      throw new Error(
-        `Cannot listen on "${options.hostname}:${options.port}": ${reason}`,
-        { cause: error },
-      );
+      const where = formatAddress({
+        hostname: options.hostname,
+        port: options.port,
+      });
+      throw new Error(`Cannot listen on "${where}": ${reason}`, {
+        cause: error,
+      });
     }
     return new TcpServer(listener, handler, options);
   }
@@ -92,71 +147,116 @@ export class TcpServer {
     return this.#open.size;
   }
 
+  /** The open inbound connections. */
+  connections(): IterableIterator<FrameConnection> {
+    return this.#open.values();
+  }
+
   async #accept(): Promise<void> {
     const max = this.#options.maxConnections ?? 256;
     const maxPer = this.#options.maxConnectionsPerAddress ?? 64;
-    for (;;) {
+    while (!this.#stop.signal.aborted) {
       let raw: Deno.TcpConn;
       try {
         raw = await this.#listener.accept();
-      } catch {
-        return; // listener closed
+      } catch (error) {
+        if (this.#stop.signal.aborted) return;
+        // e.g. out of file descriptors: back off instead of spinning
+        this.#logger.warn(
+          `Cannot accept connection: ${(error as Error).message}`,
+        );
+        await sleep(ACCEPT_RETRY_MS, this.#stop.signal).catch(() => {});
+        continue;
       }
-      const host = (raw.remoteAddr as Deno.NetAddr).hostname;
+      const remote = raw.remoteAddr as Deno.NetAddr;
+      const host = remote.hostname;
       const perAddress = this.#perAddress.get(host) ?? 0;
       if (this.#open.size >= max || perAddress >= maxPer) {
-        if (this.#open.size >= max) this.stats.refusedTotal++;
-        else this.stats.refusedPerAddress++;
-        this.#logger.warn(
-          `Refused connection from "${host}": connection limit reached`,
-        );
-        try {
-          raw.close();
-        } catch { /* already gone */ }
+        this.#refuse(raw, remote, this.#open.size >= max);
         continue;
       }
       this.stats.accepted++;
       try {
         raw.setNoDelay(true);
-      } catch { /* not fatal */ }
-      const conn = new FrameConnection(raw, {
-        idleTimeoutMs: this.#options.idleTimeoutMs ?? 120_000,
-        maxFrameBytes: this.#options.maxFrameBytes ?? 1_048_576,
-      });
+      } catch { /* already reset by the peer: the first read reports it */ }
+      const conn = new FrameConnection(raw, this.#connectionOptions);
       this.#open.add(conn);
       this.#perAddress.set(host, perAddress + 1);
-      const task = this.#run(conn, host);
-      this.#tasks.add(task);
-      task.finally(() => this.#tasks.delete(task));
+      this.#run(conn);
     }
   }
 
-  async #run(conn: FrameConnection, host: string): Promise<void> {
-    try {
-      await this.#handler(conn);
-    } catch (error) {
-      this.#logger.warn(
-        `Connection from "${host}" failed: ${(error as Error).message}`,
+  #refuse(raw: Deno.TcpConn, remote: Deno.NetAddr, total: boolean): void {
+    if (total) this.stats.refusedTotal++;
+    else this.stats.refusedPerAddress++;
+    const limit = total ? "total" : "per_address";
+    if (this.#options.onRefused) {
+      this.#options.onRefused(
+        { hostname: remote.hostname, port: remote.port },
+        limit,
       );
-    } finally {
-      conn.close();
-      this.#open.delete(conn);
-      const left = (this.#perAddress.get(host) ?? 1) - 1;
-      if (left <= 0) this.#perAddress.delete(host);
-      else this.#perAddress.set(host, left);
+    } else {
+      this.#logger.warn(
+        `Refused connection from "${remote.hostname}": connection limit reached`,
+      );
     }
+    try {
+      raw.close();
+    } catch { /* already gone */ }
+  }
+
+  // A promise chain rather than an async function: every idle connection holds one.
+  #run(conn: FrameConnection): void {
+    let handled: Promise<void>;
+    try {
+      handled = this.#handler(conn);
+    } catch (error) {
+      handled = Promise.reject(error);
+    }
+    const task: Promise<void> = handled.then(
+      () => this.#settled(conn, task, null),
+      (error) => this.#settled(conn, task, error as Error),
+    );
+    this.#tasks.add(task);
+  }
+
+  #settled(conn: FrameConnection, task: Promise<void>, error: Error | null) {
+    if (error !== null) {
+      this.#logger.warn(
+        `Connection from "${conn.remote.hostname}" failed: ${error.message}`,
+      );
+    }
+    conn.close();
+    this.#tasks.delete(task);
+  }
+
+  #forget(conn: FrameConnection): void {
+    if (!this.#open.delete(conn)) return;
+    const host = conn.remote.hostname;
+    const left = (this.#perAddress.get(host) ?? 1) - 1;
+    if (left <= 0) this.#perAddress.delete(host);
+    else this.#perAddress.set(host, left);
+    this.#options.onClose?.(conn);
+  }
+
+  #enforceDeadlines(): void {
+    const now = (this.#options.clock ?? performance).now();
+    for (const conn of this.#open) conn.enforceDeadlines(now);
   }
 
   /** Stops accepting, closes every connection and waits for handlers; idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.#listener.close();
-    } catch { /* already closed */ }
-    await this.#acceptLoop;
-    for (const conn of this.#open) conn.close();
-    await Promise.allSettled([...this.#tasks]);
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#stop.abort();
+      clearInterval(this.#sweep);
+      try {
+        this.#listener.close();
+      } catch { /* already closed */ }
+      await this.#acceptLoop;
+      for (const conn of [...this.#open]) conn.close("server shutting down");
+      await Promise.allSettled([...this.#tasks]);
+    })();
+    return this.#closing;
   }
 
   /** Same as {@linkcode close}. */

@@ -1,6 +1,18 @@
-import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
-import { encodeFrame } from "../wire/mod.ts";
-import { dial, NetTimeoutError, TcpServer, withDeadline } from "./mod.ts";
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStrictEquals,
+} from "../../tests/assert.ts";
+import {
+  connect,
+  dial,
+  encodeFrame,
+  NetTimeoutError,
+  TcpServer,
+  withDeadline,
+} from "./mod.ts";
+import type { FrameConnection } from "./mod.ts";
 
 function echoServer(
   options: Partial<Parameters<typeof TcpServer.listen>[0]> = {},
@@ -123,4 +135,66 @@ Deno.test("withDeadline() rejects with NetTimeoutError and closes the connection
     NetTimeoutError,
   );
   assert(conn.closed);
+});
+
+Deno.test("TcpServer applies a protocol's own limits and reports refusals and closes", async () => {
+  const refused: string[] = [];
+  const closed: string[] = [];
+  await using server = TcpServer.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    maxConnections: 2,
+    minFrameBytes: 1,
+    maxFrameBytes: 16,
+    idleTimeoutMs: 0,
+    handshakeTimeoutMs: 60,
+    onRefused: (_, limit) => refused.push(limit),
+    onClose: (conn) => closed.push(`${conn.closeKind}`),
+  }, async (conn: FrameConnection) => {
+    for (
+      let f = await conn.readFrame();
+      f !== null;
+      f = await conn.readFrame()
+    ) {
+      conn.completeHandshake();
+      conn.sendFrame(f);
+    }
+  });
+  const greeted = await connect("127.0.0.1", server.port);
+  const silent = await connect("127.0.0.1", server.port);
+  try {
+    await greeted.send(new Uint8Array([1]));
+    assertEquals(await greeted.readOne(), new Uint8Array([1]));
+    assert(await closedWithoutData(server.port));
+    assertEquals(refused, ["total"]);
+    // The silent one misses the handshake deadline; the greeted one stays.
+    assertStrictEquals(await silent.readFrame(), null);
+    assertEquals(closed, ["handshake_timeout"]);
+    assertStrictEquals(server.connectionCount, 1);
+    // An empty frame is below this protocol's minimum.
+    await greeted.send(new Uint8Array(0));
+    assertStrictEquals(await greeted.readFrame(), null);
+    assertEquals(closed, ["handshake_timeout", "normal"]);
+  } finally {
+    greeted.close();
+    silent.close();
+  }
+});
+
+Deno.test("connect() names the address when refused and rejects with the abort reason", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  await assertRejects(() => connect("127.0.0.1", port), {
+    message: `Cannot connect to "127.0.0.1:${port}": connection refused`,
+  });
+  const reason = new Error("stop");
+  await assertRejects(
+    () => connect("127.0.0.1", port, { signal: AbortSignal.abort(reason) }),
+    (error) => error === reason,
+  );
+  await assertRejects(() => dial("127.0.0.1", port), {
+    message:
+      `Cannot connect to "127.0.0.1:${port}": connection refused (is a node running there?)`,
+  });
 });

@@ -1,11 +1,12 @@
 /** The persistent connection of a client: connect, register, and reconnect with backoff. */
+import { connect } from "../net/mod.ts";
 import type { Logger } from "../util/mod.ts";
 import { ConnectionClosedError } from "./errors.ts";
+import { KEEP_FRAME_LIMITS } from "./frame.ts";
 import type { Packet } from "./packet.ts";
 import { abortable, deadline, sleep } from "./_abort.ts";
 import { KeepSession } from "./_keep_session.ts";
 import type { KeepRequest } from "./_keep_session.ts";
-import { connectTcp } from "./_tcp.ts";
 
 /** Collaborators of {@linkcode KeepLink}. */
 export interface KeepLinkDeps {
@@ -99,7 +100,10 @@ export class KeepLink {
       `Connecting to "${host}:${port}"`,
       parent,
     );
-    const conn = await connectTcp(host, port, { signal: limit.signal });
+    const conn = await connect(host, port, {
+      signal: limit.signal,
+      ...KEEP_FRAME_LIMITS,
+    });
     const session = new KeepSession({
       conn,
       logger: this.#deps.logger,

@@ -1,11 +1,12 @@
 /** One client connection to a relay: serialized frame writes, a reader, replies matched by id. */
+import { formatAddress } from "../net/mod.ts";
+import type { FrameConnection } from "../net/mod.ts";
 import type { Logger } from "../util/mod.ts";
 import { ConnectionClosedError } from "./errors.ts";
-import { FrameReader } from "./frame.ts";
+import { FRAME_HEADER_BYTES } from "./frame.ts";
 import { decodePacket } from "./packet.ts";
 import type { Packet } from "./packet.ts";
 import { abortable } from "./_abort.ts";
-import type { ByteConn } from "./_tcp.ts";
 
 const HEARTBEAT_TYPE = 2;
 
@@ -24,7 +25,8 @@ interface Pending {
 
 /** Collaborators of {@linkcode KeepSession}. */
 export interface KeepSessionDeps {
-  conn: ByteConn;
+  /** A connection with the keep frame limits. */
+  conn: FrameConnection;
   logger: Logger;
   /** A routed packet, or a relay reply nobody waits for (e.g. `error:offline` of a forward). */
   onPacket(packet: Packet): void;
@@ -45,13 +47,14 @@ export function isRelayReply(packet: Packet): boolean {
 /** A live connection; writes never interleave and each frame goes out whole. */
 export class KeepSession {
   #deps: KeepSessionDeps;
-  #writeChain: Promise<void> = Promise.resolve();
+  #remote: string;
   #pending: Pending[] = [];
   #closed = false;
   #reading: Promise<void>;
 
   constructor(deps: KeepSessionDeps) {
     this.#deps = deps;
+    this.#remote = formatAddress(deps.conn.remote);
     this.#reading = this.#read();
   }
 
@@ -67,7 +70,7 @@ export class KeepSession {
     const { frame, id, waitReply } = request;
     if (this.#closed) {
       throw new ConnectionClosedError(
-        `Cannot send to "${this.#deps.conn.remote}": connection closed`,
+        `Cannot send to "${this.#remote}": connection closed`,
       );
     }
     let pending: Pending | undefined;
@@ -80,7 +83,7 @@ export class KeepSession {
     // Registered before writing, so a fast reply cannot miss it; never left unhandled.
     reply?.catch(() => {});
     try {
-      await abortable(this.#write(frame), signal);
+      await abortable(this.#deps.conn.writeFrame(frame), signal);
       if (reply === null) return null;
       return await abortable(reply, signal);
     } finally {
@@ -93,39 +96,38 @@ export class KeepSession {
   async close(reason = "closed by the client"): Promise<void> {
     this.#end(
       new ConnectionClosedError(
-        `Connection to "${this.#deps.conn.remote}" ${reason}`,
+        `Connection to "${this.#remote}" ${reason}`,
       ),
     );
     await this.#reading;
-    await this.#writeChain;
-  }
-
-  #write(frame: Uint8Array): Promise<void> {
-    const conn = this.#deps.conn;
-    const written = this.#writeChain.then(() => conn.writeAll(frame));
-    this.#writeChain = written.catch(() => {});
-    return written;
   }
 
   async #read(): Promise<void> {
     const { conn } = this.#deps;
-    const reader = new FrameReader(conn, { peer: `"${conn.remote}"` });
+    const remote = this.#remote;
     let reason: Error = new ConnectionClosedError(
-      `Connection to "${conn.remote}" closed by the relay`,
+      `Connection to "${remote}" closed by the relay`,
     );
     try {
       for (;;) {
-        const frame = await reader.next();
-        if (frame === null) break;
-        this.#dispatch(decodePacket(frame.slice(4)));
+        const frame = await conn.readFrame();
+        if (frame === null) {
+          if (conn.readEnd !== "eof" && !this.#closed) {
+            reason = new ConnectionClosedError(
+              `Connection to "${remote}" failed: ${
+                conn.closeReason ?? "read failed"
+              }`,
+            );
+          }
+          break;
+        }
+        this.#dispatch(decodePacket(frame.slice(FRAME_HEADER_BYTES)));
       }
     } catch (error) {
       if (!this.#closed) {
         reason = new ConnectionClosedError(
-          `Connection to "${conn.remote}" failed: ${(error as Error).message}`,
-          {
-            cause: error,
-          },
+          `Connection to "${remote}" failed: ${(error as Error).message}`,
+          { cause: error },
         );
       }
     }

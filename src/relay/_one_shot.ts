@@ -1,11 +1,11 @@
 /** One request on its own connection: connect, send one frame, wait for the reply, close. */
+import { connect, formatAddress } from "../net/mod.ts";
 import { ConnectionClosedError } from "./errors.ts";
-import { FrameReader } from "./frame.ts";
+import { FRAME_HEADER_BYTES, KEEP_FRAME_LIMITS } from "./frame.ts";
 import { decodePacket } from "./packet.ts";
 import type { Packet } from "./packet.ts";
 import { isRelayReply } from "./_keep_session.ts";
 import type { KeepRequest } from "./_keep_session.ts";
-import { connectTcp } from "./_tcp.ts";
 
 /** Sends `frame`; with `waitReply`, resolves with the relay's reply to `id` (else null). */
 export async function oneShot(
@@ -13,22 +13,30 @@ export async function oneShot(
   request: KeepRequest,
   signal: AbortSignal,
 ): Promise<Packet | null> {
-  const conn = await connectTcp(address.host, address.port, { signal });
+  const conn = await connect(address.host, address.port, {
+    signal,
+    ...KEEP_FRAME_LIMITS,
+  });
   const onAbort = () => conn.close();
   signal.addEventListener("abort", onAbort, { once: true });
   try {
-    await conn.writeAll(request.frame);
+    await conn.writeFrame(request.frame);
     if (!request.waitReply) return null;
-    const reader = new FrameReader(conn, { peer: `"${conn.remote}"` });
     for (;;) {
-      const frame = await reader.next();
+      const frame = await conn.readFrame();
       if (frame === null) {
+        const remote = formatAddress(conn.remote);
+        if (conn.readEnd === "malformed") {
+          throw new ConnectionClosedError(
+            `Connection to "${remote}" failed: ${conn.closeReason}`,
+          );
+        }
         throw new ConnectionClosedError(
-          `Connection to "${conn.remote}" closed before the reply to "${request.id}"`,
+          `Connection to "${remote}" closed before the reply to "${request.id}"`,
         );
       }
       // Packets routed to our src (it registered) or a heartbeat may come first.
-      const packet = decodePacket(frame.slice(4));
+      const packet = decodePacket(frame.slice(FRAME_HEADER_BYTES));
       if (isRelayReply(packet) && packet.id === request.id) return packet;
     }
   } catch (error) {

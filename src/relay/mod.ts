@@ -5,6 +5,7 @@ export {
   encodeFrame,
   FRAME_HEADER_BYTES,
   FrameReader,
+  KEEP_FRAME_LIMITS,
   MAX_FRAME_BYTES,
 } from "./frame.ts";
 export type { ByteSource, FrameReaderOptions } from "./frame.ts";
@@ -19,7 +20,12 @@ export { signPacket, verifyPacket } from "./signature.ts";
 export type { PacketVerdict } from "./signature.ts";
 export { RelayMetrics } from "./relay_metrics.ts";
 export { MAX_SCAR_SENDERS, Router } from "./router.ts";
-export type { RouteResult, RouterOptions, RouterPeer } from "./router.ts";
+export type {
+  RoutedPacket,
+  RouteResult,
+  RouterOptions,
+  RouterPeer,
+} from "./router.ts";
 export { RelayServer } from "./relay_server.ts";
 export type { RelayServerDeps, RelayServerOptions } from "./relay_server.ts";
 export { TokenBucket } from "./token_bucket.ts";

@@ -1,22 +1,22 @@
-/** The keep relay: accepts TCP connections, verifies packets, routes them, enforces limits. */
+/** The keep relay: keep-protocol policy on the shared TCP server; verifies packets, routes them. */
 import { Identity } from "../crypto/mod.ts";
+import { formatAddress, TcpServer } from "../net/mod.ts";
+import type { FrameConnection } from "../net/mod.ts";
 import type { Logger } from "../util/mod.ts";
 import { SILENT_LOGGER } from "../util/mod.ts";
 import { SYSTEM_CLOCK } from "./clock.ts";
 import type { Clock } from "./clock.ts";
-import { FrameReader } from "./frame.ts";
-import { createPacket, decodePacket } from "./packet.ts";
+import { KEEP_FRAME_LIMITS } from "./frame.ts";
+import { createPacket } from "./packet.ts";
 import { RelayMetrics } from "./relay_metrics.ts";
 import { Router } from "./router.ts";
-import { verifyPacket } from "./signature.ts";
 import { TokenBucket } from "./token_bucket.ts";
+import { readPacket } from "./_incoming.ts";
+import type { IncomingPacket } from "./_incoming.ts";
 import { RelayConnection } from "./_relay_connection.ts";
-import type { CloseKind } from "./_relay_connection.ts";
 import { sleep } from "./_abort.ts";
-import { buildFrame, publicKeyField } from "./_reply_frame.ts";
+import { buildFrame, buildReplyFrame, publicKeyField } from "./_reply_frame.ts";
 import type { Signer } from "./_reply_frame.ts";
-import { listenTcp } from "./_tcp.ts";
-import type { ByteConn, ByteListener } from "./_tcp.ts";
 
 /** Options for {@linkcode RelayServer.start}; the defaults are those of the `[relay]` config section. */
 export interface RelayServerOptions {
@@ -36,9 +36,9 @@ export interface RelayServerOptions {
   rateLimit?: number;
   /** Packets a connection may send at once before being metered. Default 2,000. */
   rateBurst?: number;
-  /** Frames queued for one receiver before it is disconnected as too slow. Default 1,024. */
+  /** Frames waiting for one receiver behind its write in progress before it is disconnected as too slow. Default 1,024. */
   maxQueue?: number;
-  /** Bytes queued for one receiver before it is disconnected as too slow. Default 8 MiB. */
+  /** Bytes waiting for one receiver behind its write in progress before it is disconnected as too slow. Default 8 MiB. */
   maxQueueBytes?: number;
   /** Milliseconds a connection may stay open without registering an identity. Default 30,000. */
   idleTimeoutMs?: number;
@@ -48,7 +48,7 @@ export interface RelayServerOptions {
   bindIdentities?: boolean;
   /** Sign replies and heartbeats with the relay key (`sig`/`pk`). Default true. */
   signReplies?: boolean;
-  /** Milliseconds between checks for idle connections and overdue writes. Default: derived. */
+  /** Milliseconds between checks for unregistered connections and overdue writes. Default: a quarter of the shorter deadline, 10 to 1,000. */
   sweepIntervalMs?: number;
 }
 
@@ -56,16 +56,16 @@ export interface RelayServerOptions {
 export interface RelayServerDeps {
   /** The relay's own key; generated when absent. */
   identity?: Identity;
-  /** Default: silent. */
+  /** Where the relay logs; default: silent. */
   logger?: Logger;
-  /** Default: `performance.now()`. */
+  /** The time source of deadlines, rates and uptime; default: `performance.now()`. */
   clock?: Clock;
 }
 
 const DEFAULT_MAX_QUEUE_BYTES = 8 * 1024 * 1024;
-const ACCEPT_RETRY_MS = 100;
-const REPLY_TYPE = 1;
 const HEARTBEAT_TYPE = 2;
+// Frames already received are verified together, then routed in order (one write per receiver).
+const MAX_BATCH_FRAMES = 256;
 
 /**
  * A running keep relay.
@@ -82,26 +82,18 @@ export class RelayServer {
   /** Bound port. */
   readonly port: number;
   /** Counters behind `discover:metrics`. */
-  readonly metrics: RelayMetrics;
-  #listener: ByteListener;
+  readonly metrics: RelayMetrics = new RelayMetrics();
+  #server: TcpServer;
   #identity: Identity;
   #signer: Signer | null;
   #logger: Logger;
   #clock: Clock;
   #router: Router;
-  #options: Required<
-    Omit<
-      RelayServerOptions,
-      "host" | "port" | "version" | "bindIdentities" | "signReplies"
-    >
-  >;
+  #rateLimit: number;
+  #rateBurst: number;
   #heartbeat: Uint8Array;
-  #connections = new Set<RelayConnection>();
-  #perIp = new Map<string, number>();
-  #readers = new Set<Promise<void>>();
-  #acceptLoop: Promise<void>;
-  #timers: ReturnType<typeof setInterval>[];
-  #stop = new AbortController();
+  #peers = new Map<FrameConnection, RelayConnection>();
+  #timer: ReturnType<typeof setInterval>;
   #disposed: Promise<void> | null = null;
 
   /** Listens and starts serving; throws an Error naming the address when it cannot listen. */
@@ -118,52 +110,23 @@ export class RelayServer {
       signer,
       createPacket({ typ: HEARTBEAT_TYPE, src: "server" }),
     );
-    const listener = listenTcp(options.host ?? "0.0.0.0", options.port ?? 9009);
-    return new RelayServer(
-      listener,
-      identity,
-      signer,
-      heartbeat,
-      deps,
-      options,
-    );
+    return new RelayServer(identity, signer, heartbeat, deps, options);
   }
 
   private constructor(
-    listener: ByteListener,
     identity: Identity,
     signer: Signer | null,
     heartbeat: Uint8Array,
     deps: RelayServerDeps,
     options: RelayServerOptions,
   ) {
-    this.#listener = listener;
-    this.host = listener.host;
-    this.port = listener.port;
     this.#identity = identity;
     this.#signer = signer;
     this.#heartbeat = heartbeat;
     this.#logger = deps.logger ?? SILENT_LOGGER;
     this.#clock = deps.clock ?? SYSTEM_CLOCK;
-    this.metrics = new RelayMetrics();
-    const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
-    const writeTimeoutMs = options.writeTimeoutMs ?? 10_000;
-    this.#options = {
-      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 60_000,
-      maxConnections: options.maxConnections ?? 10_000,
-      maxConnectionsPerIp: options.maxConnectionsPerIp ?? 1_000,
-      rateLimit: options.rateLimit ?? 1_000,
-      rateBurst: options.rateBurst ?? 2_000,
-      maxQueue: options.maxQueue ?? 1_024,
-      maxQueueBytes: options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES,
-      idleTimeoutMs,
-      writeTimeoutMs,
-      sweepIntervalMs: options.sweepIntervalMs ??
-        Math.min(
-          1_000,
-          Math.max(10, Math.min(idleTimeoutMs, writeTimeoutMs) / 4),
-        ),
-    };
+    this.#rateLimit = options.rateLimit ?? 1_000;
+    this.#rateBurst = options.rateBurst ?? 2_000;
     const routerOptions = { bindIdentities: options.bindIdentities ?? false };
     this.#router = new Router(
       { clock: this.#clock, metrics: this.metrics },
@@ -171,15 +134,44 @@ export class RelayServer {
         ? routerOptions
         : { ...routerOptions, version: options.version },
     );
-    this.#timers = [
-      setInterval(
-        () => this.#sendHeartbeats(),
-        this.#options.heartbeatIntervalMs,
-      ),
-      setInterval(() => this.#sweep(), this.#options.sweepIntervalMs),
-    ];
-    this.#acceptLoop = this.#accept();
-    this.#logger.info(`Relay listening on ${listener.host}:${listener.port}`);
+    this.#server = TcpServer.listen({
+      hostname: options.host ?? "0.0.0.0",
+      port: options.port ?? 9009,
+      maxConnections: options.maxConnections ?? 10_000,
+      maxConnectionsPerAddress: options.maxConnectionsPerIp ?? 1_000,
+      ...KEEP_FRAME_LIMITS,
+      // Registered agents may stay silent: the deadline is to register an identity.
+      idleTimeoutMs: 0,
+      handshakeTimeoutMs: options.idleTimeoutMs ?? 30_000,
+      writeTimeoutMs: options.writeTimeoutMs ?? 10_000,
+      maxQueueFrames: options.maxQueue ?? 1_024,
+      maxQueueBytes: options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES,
+      // Forwarded frames are queued as received, without a copy.
+      retainFrames: true,
+      initialReadBufferBytes: 256,
+      ...(options.sweepIntervalMs === undefined
+        ? {}
+        : { sweepIntervalMs: options.sweepIntervalMs }),
+      inUseAdvice: "",
+      clock: this.#clock,
+      logger: this.#logger,
+      onRefused: (remote) => {
+        this.metrics.connectionsRejected++;
+        this.#logger.debug(
+          `Refusing connection from ${
+            formatAddress(remote)
+          }: connection limit reached`,
+        );
+      },
+      onClose: (conn) => this.#closed(conn),
+    }, (conn) => this.#serve(conn));
+    this.host = this.#server.hostname;
+    this.port = this.#server.port;
+    this.#timer = setInterval(
+      () => this.#sendHeartbeats(),
+      options.heartbeatIntervalMs ?? 60_000,
+    );
+    this.#logger.info(`Relay listening on ${this.host}:${this.port}`);
   }
 
   /** The relay's public key (hex) that signs replies and heartbeats. */
@@ -189,7 +181,7 @@ export class RelayServer {
 
   /** Number of open connections. */
   get connections(): number {
-    return this.#connections.size;
+    return this.#server.connectionCount;
   }
 
   /** Number of registered identities. */
@@ -199,115 +191,65 @@ export class RelayServer {
 
   /** Stops listening, closes every connection and waits for all work to finish. Idempotent. */
   [Symbol.asyncDispose](): Promise<void> {
-    this.#disposed ??= this.#shutdown();
+    this.#disposed ??= (async () => {
+      clearInterval(this.#timer);
+      await this.#server.close();
+      this.#logger.info("Relay stopped");
+    })();
     return this.#disposed;
   }
 
-  async #shutdown(): Promise<void> {
-    for (const timer of this.#timers) clearInterval(timer);
-    this.#stop.abort();
-    this.#listener.close();
-    await this.#acceptLoop;
-    const connections = [...this.#connections];
-    for (const connection of connections) {
-      connection.close("relay shutting down");
-    }
-    await Promise.all([
-      ...this.#readers,
-      ...connections.map((c) => c.drained()),
-    ]);
-    this.#logger.info("Relay stopped");
-  }
-
-  async #accept(): Promise<void> {
-    while (!this.#stop.signal.aborted) {
-      let conn: ByteConn;
-      try {
-        conn = await this.#listener.accept();
-      } catch (error) {
-        if (this.#stop.signal.aborted) return;
-        // e.g. out of file descriptors: back off instead of spinning
-        this.#logger.warn(
-          `Cannot accept connection: ${(error as Error).message}`,
-        );
-        await sleep(ACCEPT_RETRY_MS, this.#stop.signal);
-        continue;
-      }
-      this.#admit(conn);
-    }
-  }
-
-  #admit(conn: ByteConn): void {
-    const ip = conn.remoteHost;
-    const fromIp = this.#perIp.get(ip) ?? 0;
-    if (
-      this.#connections.size >= this.#options.maxConnections ||
-      fromIp >= this.#options.maxConnectionsPerIp
-    ) {
-      this.metrics.connectionsRejected++;
-      this.#logger.debug(
-        `Refusing connection from ${conn.remote}: connection limit reached`,
-      );
-      conn.close();
-      return;
-    }
-    const { rateLimit, rateBurst } = this.#options;
-    const connection = new RelayConnection({
-      conn,
-      clock: this.#clock,
-      bucket: Number.isFinite(rateLimit)
-        ? new TokenBucket({ clock: this.#clock }, {
-          ratePerSecond: rateLimit,
-          burst: rateBurst,
-        })
-        : null,
-      onClose: (c, kind, reason) => this.#closed(c, kind, reason),
-    }, this.#options);
-    this.#connections.add(connection);
-    this.#perIp.set(ip, fromIp + 1);
-    this.metrics.connectionsAccepted++;
-    this.metrics.connectionsOpen = this.#connections.size;
-    const reader = this.#serve(connection);
-    this.#readers.add(reader);
-    reader.finally(() => this.#readers.delete(reader));
-  }
-
-  #closed(connection: RelayConnection, kind: CloseKind, reason: string): void {
-    this.#connections.delete(connection);
-    const ip = connection.conn.remoteHost;
-    const left = (this.#perIp.get(ip) ?? 1) - 1;
-    if (left > 0) this.#perIp.set(ip, left);
-    else this.#perIp.delete(ip);
+  #closed(conn: FrameConnection): void {
+    const connection = this.#peers.get(conn);
+    if (connection === undefined) return;
+    this.#peers.delete(conn);
     this.#router.removePeer(connection);
-    this.metrics.connectionsOpen = this.#connections.size;
-    if (kind === "slow") this.metrics.closedSlow++;
-    if (kind === "write_timeout") this.metrics.closedWriteTimeout++;
+    connection.dispose();
+    this.metrics.connectionsOpen = this.#peers.size;
+    if (conn.closeKind === "slow") this.metrics.closedSlow++;
+    if (conn.closeKind === "write_timeout") this.metrics.closedWriteTimeout++;
+    if (conn.closeKind === "handshake_timeout") this.metrics.closedIdle++;
     this.#logger.debug(
-      `Closed connection from ${connection.conn.remote}: ${reason}`,
+      `Closed connection from ${connection.remote}: ${
+        conn.closeReason ?? "closed"
+      }`,
     );
   }
 
-  async #serve(connection: RelayConnection): Promise<void> {
-    const reader = new FrameReader(connection.conn, {
-      peer: `"${connection.conn.remote}"`,
-    });
+  async #serve(conn: FrameConnection): Promise<void> {
+    const bucket = Number.isFinite(this.#rateLimit)
+      ? new TokenBucket({ clock: this.#clock }, {
+        ratePerSecond: this.#rateLimit,
+        burst: this.#rateBurst,
+      })
+      : null;
+    const connection = new RelayConnection(
+      conn,
+      bucket,
+      formatAddress(conn.remote),
+    );
+    this.#peers.set(conn, connection);
+    this.metrics.connectionsAccepted++;
+    this.metrics.connectionsOpen = this.#peers.size;
     let reason = "peer closed the connection";
     try {
+      // Inline, not a helper: each suspended async frame costs an idle connection memory.
       for (;;) {
-        const frame = await reader.next();
-        if (frame === null || connection.closed) break;
-        this.metrics.framesIn++;
-        this.metrics.bytesIn += frame.length;
-        const waitMs = connection.bucket?.take() ?? 0;
-        if (waitMs > 0) {
-          this.metrics.throttled++;
-          await sleep(waitMs, connection.signal);
-          if (connection.closed) break;
+        const first = conn.bufferedFrame() ?? await conn.readFrame();
+        if (first === null || conn.closed) break;
+        const batch = [first];
+        while (batch.length < MAX_BATCH_FRAMES) {
+          const next = conn.bufferedFrame();
+          if (next === undefined) break;
+          batch.push(next);
         }
-        await this.#handle(connection, frame);
-        if (connection.closed) break;
+        await this.#meter(connection, batch);
+        if (conn.closed) break;
       }
+      if (conn.readEnd === "malformed") this.metrics.closedMalformed++;
+      if (conn.readEnd !== "eof") reason = conn.closeReason ?? reason;
     } catch (error) {
+      // An undecodable packet (SyntaxError) or a reply too large to frame (RangeError).
       if (error instanceof RangeError || error instanceof SyntaxError) {
         this.metrics.closedMalformed++;
       }
@@ -316,39 +258,81 @@ export class RelayServer {
       // The original answered each packet before reading the next one, so replies already
       // queued still go out (the write deadline bounds this); the identities go offline now.
       this.#router.removePeer(connection);
-      connection.draining = true;
-      await connection.drained();
-      connection.close(reason);
+      await conn.drained();
+      conn.close(reason);
     }
   }
 
-  async #handle(connection: RelayConnection, frame: Uint8Array): Promise<void> {
-    // A bad packet is a SyntaxError here and closes the connection (the caller catches it).
-    const packet = decodePacket(frame.subarray(4));
-    const verdict = await verifyPacket(packet);
-    if (verdict !== "valid") {
-      if (verdict === "unsigned") this.metrics.droppedUnsigned++;
-      else this.metrics.droppedBadSignature++;
-      this.#logger.debug(
-        `Dropped ${verdict} packet from ${connection.conn.remote} (src ${
-          JSON.stringify(packet.src)
-        })`,
-      );
-      return;
+  /** Counts the frames and meters them with the connection's bucket, pausing where it says. */
+  async #meter(
+    connection: RelayConnection,
+    frames: Uint8Array[],
+  ): Promise<void> {
+    const metrics = this.metrics;
+    const bucket = connection.bucket;
+    let from = 0;
+    for (let i = 0; i < frames.length; i++) {
+      metrics.framesIn++;
+      metrics.bytesIn += frames[i]!.length;
+      const waitMs = bucket?.take() ?? 0;
+      if (waitMs <= 0) continue;
+      if (i > from) await this.#handle(connection, frames, from, i);
+      metrics.throttled++;
+      await sleep(waitMs, connection.signal);
+      if (connection.closed) return;
+      from = i;
     }
-    // Closed while verifying (e.g. taken over): its packet must not register anything.
+    await this.#handle(connection, frames, from, frames.length);
+  }
+
+  /** Parses and verifies `frames[from..to)` together, then routes them in order. */
+  async #handle(
+    connection: RelayConnection,
+    frames: Uint8Array[],
+    from: number,
+    to: number,
+  ): Promise<void> {
     if (connection.closed) return;
-    const result = this.#router.route(connection, packet, frame);
-    if (result.type !== "reply") return;
-    const reply = createPacket({
-      typ: REPLY_TYPE,
-      id: packet.id,
-      src: "server",
-      body: result.body,
-    });
-    if (connection.send(await buildFrame(this.#signer, reply))) {
-      this.metrics.framesOut++;
+    const packets: IncomingPacket[] = [];
+    let undecodable: Error | null = null;
+    for (let i = from; i < to; i++) {
+      try {
+        packets.push(readPacket(frames[i]!));
+      } catch (error) {
+        // The packets before it are still answered, then the connection closes.
+        undecodable = error as Error;
+        break;
+      }
     }
+    const verdicts = packets.length === 1
+      ? [await packets[0]!.valid]
+      : await Promise.all(packets.map((p) => p.valid));
+    for (let k = 0; k < packets.length; k++) {
+      // Closed meanwhile (e.g. taken over): its packets must not register anything.
+      if (connection.closed) return;
+      const packet = packets[k]!;
+      if (!verdicts[k]) {
+        this.#dropped(connection, packet);
+        continue;
+      }
+      const result = this.#router.route(connection, packet, frames[from + k]!);
+      if (connection.identities.size > 0) connection.conn.completeHandshake();
+      if (result.type !== "reply") continue;
+      const reply = buildReplyFrame(this.#signer, packet.id, result.body);
+      const frame = reply instanceof Uint8Array ? reply : await reply;
+      if (connection.send(frame)) this.metrics.framesOut++;
+    }
+    if (undecodable !== null) throw undecodable;
+  }
+
+  #dropped(connection: RelayConnection, packet: IncomingPacket): void {
+    if (packet.unsigned) this.metrics.droppedUnsigned++;
+    else this.metrics.droppedBadSignature++;
+    this.#logger.debug(
+      `Dropped ${
+        packet.unsigned ? "unsigned" : "invalid"
+      } packet from ${connection.remote} (src ${JSON.stringify(packet.src)})`,
+    );
   }
 
   #sendHeartbeats(): void {
@@ -356,25 +340,6 @@ export class RelayServer {
       if (peer.send(this.#heartbeat)) {
         this.metrics.heartbeats++;
         this.metrics.framesOut++;
-      }
-    }
-  }
-
-  #sweep(): void {
-    const now = this.#clock.now();
-    const { idleTimeoutMs } = this.#options;
-    for (const connection of [...this.#connections]) {
-      if (connection.writeOverdue(now)) {
-        connection.close(
-          `a write took longer than ${this.#options.writeTimeoutMs} ms`,
-          "write_timeout",
-        );
-      } else if (
-        connection.identities.size === 0 && !connection.draining &&
-        now - connection.acceptedAt > idleTimeoutMs
-      ) {
-        this.metrics.closedIdle++;
-        connection.close(`no identity registered within ${idleTimeoutMs} ms`);
       }
     }
   }

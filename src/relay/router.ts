@@ -14,6 +14,9 @@ export interface RouterPeer {
   close(reason: string): void;
 }
 
+/** The fields of a verified packet that routing reads. */
+export type RoutedPacket = Pick<Packet, "src" | "dst" | "pk" | "scar">;
+
 /** What the relay does after routing a verified packet. */
 export type RouteResult =
   /** Answer the sender with `Packet{typ: 1, id, src: "server", body}`. */
@@ -64,6 +67,7 @@ export class Router {
   #totalPackets = 0;
   #lastChosen = new Map<string, string>();
 
+  /** Takes the clock (uptime) and the metrics it counts into. */
   constructor(
     deps: { clock: Clock; metrics: RelayMetrics },
     options: RouterOptions = {},
@@ -88,9 +92,14 @@ export class Router {
 
   /**
    * Registers the sender, counts, and dispatches a packet whose signature verified. `frame` is
-   * the packet as received, length prefix included; it is copied before being queued.
+   * the packet as received, length prefix included; receivers queue it as it is (no copy), so
+   * its bytes must not change afterwards.
    */
-  route(peer: RouterPeer, packet: Packet, frame: Uint8Array): RouteResult {
+  route(
+    peer: RouterPeer,
+    packet: RoutedPacket,
+    frame: Uint8Array,
+  ): RouteResult {
     const { src, dst } = packet;
     if (src !== "" && !this.#checkBinding(src, packet.pk)) {
       this.#metrics.droppedBinding++;
@@ -235,10 +244,9 @@ export class Router {
       this.#metrics.offline++;
       return { type: "reply", body: "error:offline" };
     }
-    const copy = frame.slice();
     let delivered = 0;
     for (const receiver of receivers) {
-      if (receiver.send(copy)) delivered++;
+      if (receiver.send(frame)) delivered++;
     }
     this.#metrics.forwarded += delivered;
     this.#metrics.framesOut += delivered;

@@ -1,0 +1,190 @@
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+  readVector,
+} from "../../tests/assert.ts";
+import { bytesToHex, hexToBytes } from "../util/mod.ts";
+import { encodeFrame, FrameReader } from "./mod.ts";
+import type { ByteSource } from "./mod.ts";
+
+/** Serves `data` in reads of at most `chunk` bytes, counting reads and the largest buffer offered. */
+function source(
+  data: Uint8Array,
+  chunk = Infinity,
+): ByteSource & { reads: number; largest: number } {
+  let offset = 0;
+  return {
+    reads: 0,
+    largest: 0,
+    read(buffer) {
+      this.reads++;
+      this.largest = Math.max(this.largest, buffer.length);
+      if (offset >= data.length) return Promise.resolve(null);
+      const n = Math.min(buffer.length, chunk, data.length - offset);
+      buffer.set(data.subarray(offset, offset + n));
+      offset += n;
+      return Promise.resolve(n);
+    },
+  };
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+function header(length: number): Uint8Array {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, length);
+  return bytes;
+}
+
+Deno.test("encodeFrame() prefixes the big-endian length within the limits", () => {
+  assertEquals([...encodeFrame(new Uint8Array([7, 8, 9]))], [
+    0,
+    0,
+    0,
+    3,
+    7,
+    8,
+    9,
+  ]);
+  assertStrictEquals(encodeFrame(new Uint8Array(0)).length, 4);
+  assertThrows(() => encodeFrame(new Uint8Array(1_048_577)), {
+    name: "RangeError",
+    message: "Cannot encode frame: length 1048577 exceeds maximum 1048576",
+  });
+  assertThrows(() => encodeFrame(new Uint8Array(0), { minFrameBytes: 1 }), {
+    name: "RangeError",
+    message: "Cannot encode frame: length 0 is outside 1 to 1048576",
+  });
+});
+
+Deno.test("FrameReader.next() reassembles frames whatever the read boundaries", async (t) => {
+  const frames = [0, 1, 300, 5_000, 70_000, 2].map((n) =>
+    encodeFrame(new Uint8Array(n).fill(n % 251))
+  );
+  const stream = concat(...frames);
+  for (const retainFrames of [false, true]) {
+    for (const chunk of [1, 3, 7, 1_000, 80_000, Infinity]) {
+      await t.step(
+        `reads of ${chunk} bytes, retain ${retainFrames}`,
+        async () => {
+          const reader = new FrameReader(source(stream, chunk), {
+            initialBufferBytes: 16,
+            retainFrames,
+          });
+          const got: Uint8Array[] = [];
+          for (
+            let f = await reader.next();
+            f !== null;
+            f = await reader.next()
+          ) {
+            got.push(retainFrames ? f : f.slice());
+          }
+          // Retained frames are still intact after every later read.
+          assertEquals(got, frames);
+        },
+      );
+    }
+  }
+});
+
+Deno.test("FrameReader checks the limits as soon as the prefix arrives", async (t) => {
+  const limits = { minFrameBytes: 1, maxFrameBytes: 100 };
+  await t.step("the limits themselves are accepted", async () => {
+    for (const length of [1, 100]) {
+      const frame = concat(header(length), new Uint8Array(length));
+      const reader = new FrameReader(source(frame), limits);
+      assertStrictEquals((await reader.next())?.length, length + 4);
+    }
+  });
+  for (const length of [0, 101, 0xffff_ffff]) {
+    await t.step(`${length} is refused before its body arrives`, async () => {
+      const src = source(header(length));
+      const reader = new FrameReader(src, { ...limits, peer: '"a:1"' });
+      await assertRejects(() => reader.next(), {
+        name: "RangeError",
+        message:
+          `Cannot read frame from "a:1": length ${length} is outside 1 to 100`,
+      });
+      assert(src.largest <= 1_024, "no room was made for the claimed body");
+    });
+  }
+});
+
+Deno.test("FrameReader.next() returns null at a clean end and throws inside a frame", async () => {
+  assertStrictEquals(
+    await new FrameReader(source(new Uint8Array(0))).next(),
+    null,
+  );
+  await assertRejects(
+    () => new FrameReader(source(new Uint8Array([0, 0]))).next(),
+    SyntaxError,
+  );
+  await assertRejects(
+    () => new FrameReader(source(concat(header(10), new Uint8Array(9)))).next(),
+    { name: "SyntaxError", message: /stream ended 13 bytes into a frame/ },
+  );
+});
+
+Deno.test("FrameReader.buffered() hands out whole frames without reading", async () => {
+  const frames = Array.from(
+    { length: 200 },
+    (_, i) => encodeFrame(new Uint8Array(20).fill(i)),
+  );
+  const src = source(concat(...frames));
+  const reader = new FrameReader(src);
+  const got = [(await reader.next())!.slice()];
+  for (let f = reader.buffered(); f !== undefined; f = reader.buffered()) {
+    got.push(f.slice());
+  }
+  // One read of the 1 KiB first buffer holds 42 frames of 24 bytes.
+  assertStrictEquals(src.reads, 1);
+  assertStrictEquals(got.length, 42);
+  for (let f = await reader.next(); f !== null; f = await reader.next()) {
+    got.push(f.slice());
+  }
+  assertEquals(got, frames);
+  assert(src.reads < 20, `${src.reads} reads for 200 frames`);
+});
+
+interface FramingVectors {
+  frames: { name: string; frame_hex: string; body_utf8: string }[];
+  oversize_header_hex: string;
+  truncated_frame_hex: string;
+}
+
+Deno.test("encodeFrame() and FrameReader match the knarr framing vectors", async (t) => {
+  const vectors = readVector<FramingVectors>("framing.json");
+  const stream = hexToBytes(vectors.frames.map((f) => f.frame_hex).join(""));
+  const reader = new FrameReader(source(stream, 100));
+  for (const vector of vectors.frames) {
+    await t.step(vector.name, async () => {
+      const body = new TextEncoder().encode(vector.body_utf8);
+      assertStrictEquals(bytesToHex(encodeFrame(body)), vector.frame_hex);
+      const frame = await reader.next();
+      assertStrictEquals(bytesToHex(frame!), vector.frame_hex);
+    });
+  }
+  await t.step("oversize header", async () => {
+    const oversize = new FrameReader(
+      source(hexToBytes(vectors.oversize_header_hex)),
+    );
+    await assertRejects(() => oversize.next(), RangeError);
+  });
+  await t.step("truncated frame", async () => {
+    const truncated = new FrameReader(
+      source(hexToBytes(vectors.truncated_frame_hex)),
+    );
+    await assertRejects(() => truncated.next(), SyntaxError);
+  });
+});
