@@ -90,7 +90,7 @@ for (
   target = targetOf(node);
   for (let i = 0; i < 100; i++) await one(); // warm up
   // A burst first, so the sandbox has started the Workers 32 concurrent calls need.
-  await Promise.all(Array.from({ length: 64 }, one));
+  await Promise.all(Array.from({ length: 32 }, one));
   figures.push(
     `${label} echo, ${await measure(1, 1000)}`,
     `${label} echo, ${await measure(32, 3000)}`,
