@@ -6,7 +6,8 @@ import type { BridgeOutcome, McpBridge } from "../mcp/mod.ts";
 import type { RunContext, RunOutcome } from "../tasks/mod.ts";
 import { type Logger, SILENT_LOGGER } from "../util/mod.ts";
 import type { JsonObject } from "../wire/mod.ts";
-import type { KnarrNode, SkillRunner } from "./knarr_node.ts";
+import type { KnarrNode } from "./knarr_node.ts";
+import type { SkillRunner } from "./node_options.ts";
 
 /** Largest bridged output: a 1 MiB frame less room for the TASK_RESULT around it. */
 const MAX_OUTPUT_BYTES = 1_048_576 - 16_384;

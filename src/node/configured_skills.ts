@@ -5,7 +5,8 @@ import { AssetStore } from "../assets/mod.ts";
 import { SkillSandbox, skillSpecOf, SkillWatcher } from "../skills/mod.ts";
 import type { SkillReloadEvent } from "../skills/mod.ts";
 import { type Logger, SILENT_LOGGER } from "../util/mod.ts";
-import type { KnarrNode, SkillRunner } from "./knarr_node.ts";
+import type { KnarrNode } from "./knarr_node.ts";
+import type { SkillRunner } from "./node_options.ts";
 
 /** What applying a skill list did. */
 export interface ApplyOutcome {

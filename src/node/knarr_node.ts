@@ -2,59 +2,32 @@
 import type { AssetStore } from "../assets/mod.ts";
 import type { HostPort, KnarrConfig } from "../config/mod.ts";
 import type { Identity } from "../crypto/mod.ts";
-import {
-  buildSheet,
-  Discovery,
-  PeerTable,
-  SkillTable,
-  SYSTEM_CLOCK,
-} from "../discovery/mod.ts";
+import { buildSheet } from "../discovery/mod.ts";
 import type {
-  Clock,
-  DiscoveryOptions,
+  Discovery,
   JoinOutcome,
-  Messenger,
   QueryOptions,
   QueryResult,
   QuerySpec,
-  Reply,
   RequestOptions,
+  SelfAddress,
   SheetSource,
 } from "../discovery/mod.ts";
-import {
-  Database,
-  DemandRepo,
-  GroupCommit,
-  LedgerRepo,
-  loadOrCreateIdentity,
-  PeerRepo,
-  SkillRepo,
-  TaskRepo,
-} from "../store/mod.ts";
+import { Database, loadOrCreateIdentity } from "../store/mod.ts";
+import type { GroupCommit, LedgerRepo, TaskRepo } from "../store/mod.ts";
 import type {
   SidecarServer,
   TransferOptions,
   UploadOutcome,
 } from "../sidecar/mod.ts";
-import { TaskConsumer, TaskProvider } from "../tasks/mod.ts";
 import type {
-  ExecutableSkill,
-  RunContext,
-  RunOutcome,
-  SkillExecutor,
+  TaskConsumer,
   TaskOutcome,
-  TaskPolicy,
+  TaskProvider,
   TaskRequestOptions,
 } from "../tasks/mod.ts";
-import type { Visibility } from "../config/mod.ts";
 import { type Logger, SILENT_LOGGER } from "../util/mod.ts";
-import {
-  decodeMessage,
-  encodeMessage,
-  isJsonObject,
-  signMessage,
-  verifyMessage,
-} from "../wire/mod.ts";
+import { signMessage } from "../wire/mod.ts";
 import type {
   JsonObject,
   Message,
@@ -63,105 +36,18 @@ import type {
 } from "../wire/mod.ts";
 import { chooseAdvertiseHost } from "./advertise.ts";
 import type { AdvertiseChoice } from "./advertise.ts";
-import { NodeAssets } from "./node_assets.ts";
-import type { AssetPeer, NodeSidecarOptions } from "./node_assets.ts";
-import { TcpTransport } from "./transport.ts";
+import type { AssetPeer, NodeAssets } from "./node_assets.ts";
+import type { LocalSkills } from "./_local_skills.ts";
+import type { NodeMessages } from "./_messages.ts";
+import { nodeOptionsFromConfig, wireNode } from "./_wiring.ts";
+import type {
+  InProcessHandler,
+  KnarrNodeOptions,
+  NodeStats,
+  SkillAccess,
+  StartOptions,
+} from "./node_options.ts";
 import type { Listening, Transport } from "./transport.ts";
-
-/** Options for {@linkcode KnarrNode.create}. */
-export interface KnarrNodeOptions {
-  /** SQLite file, or ":memory:" (default) for a node that forgets everything. */
-  storage?: string;
-  /** Interface to listen on. Default "127.0.0.1". */
-  host?: string;
-  /** Port; 0 (default) picks a free one. */
-  port?: number;
-  /** Address announced to others; default: the bound host, or detected when bound to 0.0.0.0. */
-  advertiseHost?: string | null;
-  /** The node's asset directory (task inputs, `ctx.storeAsset`, the sidecar). Default: none. */
-  assets?: AssetStore;
-  /** Runs the asset sidecar over `assets` on `start()`. Default: no sidecar. */
-  sidecar?: NodeSidecarOptions;
-  /** Transport; default real TCP. */
-  transport?: Transport;
-  /** Discovery timings and limits. */
-  discovery?: DiscoveryOptions;
-  /** Inbound connection limits (TCP transport). */
-  maxConnections?: number;
-  /** Inbound connections allowed per remote address (TCP transport). Default 64. */
-  maxConnectionsPerAddress?: number;
-  /** Milliseconds an inbound connection may stay idle (TCP transport). Default 120000. */
-  idleTimeoutMs?: number;
-  /** Unix-seconds clock for discovery and tasks. Default: the system clock. */
-  clock?: Clock;
-  /** Where the node logs. Default: silent. */
-  logger?: Logger;
-  /** Use this identity instead of the database's. */
-  identity?: Identity;
-  /** Credit and capacity policy (defaults: the config reference). */
-  policy?: Partial<TaskPolicy>;
-  /** Runs configured skill files (the Worker sandbox); in-process handlers need none. */
-  runner?: SkillRunner;
-}
-
-/** Runs skills that are not in-process handlers (the Worker sandbox implements it). */
-export interface SkillRunner {
-  /** True when the runner has a skill of this name loaded. */
-  has(name: string): boolean;
-  /** Runs a skill; handler faults resolve as an outcome, not a throw. */
-  run(name: string, input: JsonObject, ctx: RunContext): Promise<RunOutcome>;
-  /** Runs of a skill at once (a sandboxed skill's Worker pool size); default: the policy's. */
-  slots?(name: string): number | undefined;
-}
-
-/** An in-process handler: not sandboxed, runs with the node's own permissions. */
-export type InProcessHandler = (
-  input: JsonObject,
-  ctx: { callerNodeId: string; jobId: string; signal: AbortSignal },
-) => Promise<JsonObject> | JsonObject;
-
-/** How an own skill may be called. */
-export interface SkillAccess {
-  /** Who may call the skill. Default "public". */
-  visibility?: Visibility;
-  /** Node ids allowed to call a whitelist skill. */
-  allowedNodes?: readonly string[];
-  /** Answer TASK_STATUS accepted at once and push the result when done. */
-  slow?: boolean;
-}
-
-/** Options for {@linkcode KnarrNode.start}. */
-export interface StartOptions {
-  /** Run heartbeats, expiry and re-announce (default true); tests turn it off. */
-  maintenance?: boolean;
-  /** Messages received before this settles wait for it (the node's skills are loading). */
-  ready?: Promise<unknown>;
-}
-
-/** Default policy: the config reference's defaults. */
-export const DEFAULT_POLICY: TaskPolicy = {
-  initialCredit: 3.0,
-  minBalance: -10.0,
-  titForTat: false,
-  taskSlots: 64,
-  maxQueueDepth: 100,
-  maxTaskTimeout: 3600,
-};
-
-/** Counters of messages refused by this node. */
-export interface NodeStats {
-  /** Messages dropped, by reason ("unsigned", "bad signature", "node_id mismatch", "malformed", …). */
-  rejected: Record<string, number>;
-  /** Verified messages handled. */
-  handled: number;
-}
-
-/** Handles TASK_REQUEST and other task messages; installed by the tasks layer. */
-export type TaskMessageHandler = (
-  message: Message,
-  senderNodeId: string,
-  remoteHost: string,
-) => Promise<Reply | null>;
 
 /**
  * A knarr node.
@@ -191,20 +77,14 @@ export class KnarrNode {
   readonly ledger: LedgerRepo;
   /** Task history, both roles. */
   readonly tasks: TaskRepo;
-  #handlers = new Map<string, InProcessHandler>();
-  #access = new Map<string, SkillAccess>();
+  #local: LocalSkills;
+  #messages: NodeMessages;
   #options: KnarrNodeOptions;
   #transport: Transport;
   #log: Logger;
   #listening: Listening | null = null;
   #advertise: AdvertiseChoice | null = null;
-  #self: {
-    nodeId: string;
-    publicKey: string;
-    host: string;
-    port: number;
-    sidecarPort: number;
-  };
+  #self: SelfAddress;
   #assets: NodeAssets;
   #commits: GroupCommit;
   #ready: Promise<void> | null = null;
@@ -220,85 +100,24 @@ export class KnarrNode {
     this.identity = identity;
     this.#options = options;
     this.#log = options.logger ?? SILENT_LOGGER;
-    this.#transport = options.transport ?? new TcpTransport({
-      ...(options.maxConnections
-        ? { maxConnections: options.maxConnections }
-        : {}),
-      ...(options.maxConnectionsPerAddress
-        ? { maxConnectionsPerAddress: options.maxConnectionsPerAddress }
-        : {}),
-      ...(options.idleTimeoutMs
-        ? { idleTimeoutMs: options.idleTimeoutMs }
-        : {}),
-      logger: this.#log,
-    });
-    this.#self = {
-      nodeId: identity.nodeId,
-      publicKey: identity.publicKey,
-      host: options.advertiseHost ?? options.host ?? "127.0.0.1",
-      port: options.port ?? 0,
-      sidecarPort: 0,
-    };
-    const messenger: Messenger = {
-      request: (to, type, fields, opts) =>
+    const parts = wireNode(db, identity, options, {
+      log: this.#log,
+      stats: this.stats,
+      sendMessage: (to, type, fields, opts) =>
         this.sendMessage(to, type, fields, opts),
-      forward: (to, message, opts) => this.sendSigned(to, message, opts),
-    };
-    const clock = options.clock ?? SYSTEM_CLOCK;
-    this.ledger = new LedgerRepo(db);
-    this.tasks = new TaskRepo(db);
-    this.#commits = new GroupCommit(db);
-    const policy = { ...DEFAULT_POLICY, ...options.policy };
-    const send = <T extends "TASK_REQUEST" | "TASK_RESULT">(
-      to: HostPort,
-      type: T,
-      fields: MessageFields<T>,
-      opts: RequestOptions,
-    ) => this.sendMessage(to, type, fields, opts);
-    this.provider = new TaskProvider({
-      selfNodeId: identity.nodeId,
-      executor: this.#executor(),
-      ledger: this.ledger,
-      tasks: this.tasks,
-      clock,
-      send,
-      resolveAssets: (input, caller) =>
-        this.#assets.fetchMissing(input, caller),
-      commit: (write, options) => this.#commits.write(write, options),
-      logger: this.#log.child("tasks"),
-    }, policy);
-    this.consumer = new TaskConsumer({
-      self: () => this.#self,
-      send,
-      nodeIdOf: (pk) => this.discovery.nodeIdOf(pk),
-      ledger: this.ledger,
-      tasks: this.tasks,
-      clock,
-      logger: this.#log.child("tasks"),
-    }, policy);
-    this.discovery = new Discovery({
-      self: this.#self,
-      signer: identity,
-      messenger,
-      clock,
-      balanceOf: (nodeId) => {
-        const pk = this.discovery.peers.get(nodeId)?.publicKey;
-        return pk ? (this.ledger.get(pk)?.balance ?? 0) : 0;
-      },
-      load: () => this.provider.load,
-      peers: new PeerTable(identity.nodeId, new PeerRepo(db)),
-      skills: new SkillTable(new SkillRepo(db)),
-      demand: new DemandRepo(db),
-      logger: this.#log.child("discovery"),
-    }, options.discovery);
-    this.#assets = new NodeAssets({
-      identity,
-      db,
-      assets: options.assets ?? null,
-      discovery: this.discovery,
-      ledger: this.ledger,
-      logger: this.#log,
+      sendSigned: (to, message, opts) => this.sendSigned(to, message, opts),
     });
+    this.#transport = parts.transport;
+    this.#self = parts.self;
+    this.ledger = parts.ledger;
+    this.tasks = parts.tasks;
+    this.#commits = parts.commits;
+    this.#local = parts.local;
+    this.provider = parts.provider;
+    this.consumer = parts.consumer;
+    this.discovery = parts.discovery;
+    this.#assets = parts.assets;
+    this.#messages = parts.messages;
   }
 
   /** Opens the store, loads or creates the identity; call `start()` to listen. */
@@ -323,31 +142,7 @@ export class KnarrNode {
     config: KnarrConfig,
     options: Omit<KnarrNodeOptions, "storage" | "host" | "port"> = {},
   ): Promise<KnarrNode> {
-    return KnarrNode.create({
-      storage: config.node.storage,
-      host: config.node.host,
-      port: config.node.port,
-      advertiseHost: config.node.advertiseHost,
-      ...(config.node.sidecarPort !== null && options.assets
-        ? {
-          sidecar: {
-            host: config.node.host,
-            port: config.node.sidecarPort,
-            allowUploads: config.sidecar.allowUploads,
-          },
-        }
-        : {}),
-      ...options,
-      discovery: { fanout: config.network.gossipFanout, ...options.discovery },
-      policy: {
-        initialCredit: config.policy.initialCredit,
-        minBalance: config.policy.minBalance,
-        titForTat: config.policy.titForTat,
-        maxQueueDepth: config.node.maxQueueDepth,
-        maxTaskTimeout: config.node.maxTaskTimeout,
-        ...options.policy,
-      },
-    });
+    return KnarrNode.create(nodeOptionsFromConfig(config, options));
   }
 
   /** This node's id. */
@@ -483,7 +278,7 @@ export class KnarrNode {
     const built = "inputSchema" in sheet
       ? buildSheet(sheet as SheetSource)
       : sheet as JsonObject;
-    this.#access.set(String(built.name), access);
+    this.#local.setAccess(String(built.name), access);
     await this.discovery.announce(built, access.visibility ?? "public");
   }
 
@@ -500,31 +295,16 @@ export class KnarrNode {
    * ```
    */
   registerHandler(name: string, handler: InProcessHandler): void {
-    this.#handlers.set(name.trim().toLowerCase(), handler);
+    this.#local.register(name, handler);
   }
 
   /** Runs one of our own skills directly: no network, no policy, private skills too. */
-  async callLocal(
+  callLocal(
     name: string,
     input: JsonObject,
     options: { timeoutMs?: number } = {},
   ): Promise<JsonObject> {
-    const skill = name.trim().toLowerCase();
-    const outcome = await this.#run(skill, input, {
-      callerNodeId: this.nodeId,
-      jobId: crypto.randomUUID(),
-      timeoutMs: options.timeoutMs ?? 30_000,
-    });
-    if (outcome.status === "ok") return outcome.output;
-    if (outcome.status === "timeout") {
-      throw new Error(`Skill "${skill}" timed out`);
-    }
-    if (outcome.status === "invalid_input") {
-      throw new TypeError(
-        `Invalid input for skill "${skill}": ${outcome.message}`,
-      );
-    }
-    throw new Error(`Skill "${skill}" failed: ${outcome.detail}`);
+    return this.#local.call(name, input, options);
   }
 
   /** Finds the best providers of `skill` and runs it there (see {@linkcode TaskConsumer.request}). */
@@ -546,90 +326,6 @@ export class KnarrNode {
       providers,
       { ...options, timeoutMs: left },
     );
-  }
-
-  #executor(): SkillExecutor {
-    return {
-      get: (name) => this.#executable(name),
-      run: (name, input, ctx) => this.#run(name, input, ctx),
-    };
-  }
-
-  #executable(name: string): ExecutableSkill | undefined {
-    const entry = this.discovery.skills.get(name, this.nodeId);
-    if (!entry || !entry.isOwn) return undefined;
-    if (!this.#handlers.has(name) && !this.#options.runner?.has(name)) {
-      return undefined;
-    }
-    const access = this.#access.get(name) ?? {};
-    const slots = this.#handlers.has(name)
-      ? undefined
-      : this.#options.runner?.slots?.(name);
-    return {
-      name,
-      sheet: entry.sheet,
-      visibility: (access.visibility ?? entry.visibility) as Visibility,
-      allowedNodes: access.allowedNodes ?? [],
-      slow: access.slow ?? false,
-      ...(slots !== undefined ? { slots } : {}),
-    };
-  }
-
-  async #run(
-    name: string,
-    input: JsonObject,
-    ctx: RunContext,
-  ): Promise<RunOutcome> {
-    const outcome = await this.#runHandler(name, input, ctx);
-    if (outcome.status === "ok") this.#assets.retainOutputs(outcome.output);
-    return outcome;
-  }
-
-  async #runHandler(
-    name: string,
-    input: JsonObject,
-    ctx: RunContext,
-  ): Promise<RunOutcome> {
-    const handler = this.#handlers.get(name);
-    if (!handler) {
-      // The sandbox stages asset references itself, readable by that Worker only.
-      if (this.#options.runner?.has(name)) {
-        return await this.#options.runner.run(name, input, ctx);
-      }
-      return { status: "error", detail: `No handler for skill '${name}'` };
-    }
-    input = await this.#assets.localPaths(input);
-    const controller = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      const output = await Promise.race([
-        Promise.resolve().then(() =>
-          handler(input, {
-            callerNodeId: ctx.callerNodeId,
-            jobId: ctx.jobId,
-            signal: controller.signal,
-          })
-        ),
-        new Promise<"timeout">((resolve) => {
-          timer = setTimeout(() => resolve("timeout"), ctx.timeoutMs);
-        }),
-      ]);
-      if (output === "timeout") {
-        controller.abort(new Error("Task timed out"));
-        return { status: "timeout" };
-      }
-      if (!isJsonObject(output)) {
-        return { status: "error", detail: "handler returned a non-object" };
-      }
-      return { status: "ok", output };
-    } catch (error) {
-      return {
-        status: "error",
-        detail: (error as Error)?.stack ?? String(error),
-      };
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /** Removes an own skill and tells the network. */
@@ -654,32 +350,12 @@ export class KnarrNode {
   }
 
   /** Sends an already signed message as it is; resolves the verified reply (null if none). */
-  async sendSigned(
+  sendSigned(
     to: HostPort,
     message: Message,
     options: RequestOptions = {},
   ): Promise<Message | null> {
-    const reply = await this.#transport.exchange(to, encodeMessage(message), {
-      timeoutMs: options.timeoutMs ?? 5000,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    if (reply === null) return null;
-    let decoded;
-    try {
-      decoded = decodeMessage(reply);
-    } catch {
-      this.#reject("malformed reply", `from ${to.host}:${to.port}`);
-      return null;
-    }
-    const verified = await verifyMessage(decoded);
-    if (verified.status !== "ok") {
-      this.#reject(
-        verified.status === "invalid" ? verified.reason : "unverifiable",
-        `reply from ${to.host}:${to.port}`,
-      );
-      return null;
-    }
-    return verified.message;
+    return this.#messages.send(to, message, options);
   }
 
   /**
@@ -691,67 +367,7 @@ export class KnarrNode {
     remoteHost: string,
   ): Promise<Uint8Array | null | "close"> {
     if (this.#ready !== null) await this.#ready;
-    let decoded;
-    try {
-      decoded = decodeMessage(body);
-    } catch (error) {
-      this.#reject(
-        "malformed",
-        `from ${remoteHost}: ${(error as Error).message}`,
-      );
-      return "close";
-    }
-    const verified = await verifyMessage(decoded);
-    if (verified.status === "unverifiable") {
-      this.#log.debug(`Ignoring ${verified.type} from ${remoteHost}`);
-      return null;
-    }
-    if (verified.status === "invalid") {
-      this.#reject(
-        verified.reason,
-        `${decoded.type} from ${remoteHost}: ${verified.detail}`,
-      );
-      return "close";
-    }
-    const message = verified.message;
-    this.stats.handled++;
-    try {
-      const senderId = await this.discovery.noteContact(message);
-      let reply: Reply | null;
-      switch (message.type) {
-        case "TASK_REQUEST":
-          reply = await this.provider.handleRequest(message, senderId);
-          break;
-        case "TASK_RESULT":
-          reply = this.consumer.onPushedResult(message, senderId);
-          break;
-        case "TASK_STATUS":
-          reply = null;
-          break;
-        default:
-          reply = this.discovery.handle(message, remoteHost);
-      }
-      if (!reply) return null;
-      const signed = await signMessage(
-        reply.type,
-        reply.fields as never,
-        this.identity,
-        reply.msgId ? { msgId: reply.msgId } : {},
-      );
-      return encodeMessage(signed);
-    } catch (error) {
-      this.#log.warn(
-        `Cannot handle ${message.type} from ${remoteHost}: ${
-          (error as Error).message
-        }`,
-      );
-      return "close";
-    }
-  }
-
-  #reject(reason: string, detail: string): void {
-    this.stats.rejected[reason] = (this.stats.rejected[reason] ?? 0) + 1;
-    this.#log.warn(`Dropped message (${reason}): ${detail}`);
+    return await this.#messages.handle(body, remoteHost);
   }
 
   /** Tells peers our skills are gone (keeping them in our store for the next start). */

@@ -5,7 +5,8 @@ export {
   isPrivateAddress,
 } from "./advertise.ts";
 export type { AdvertiseChoice } from "./advertise.ts";
-export { DEFAULT_POLICY, KnarrNode } from "./knarr_node.ts";
+export { KnarrNode } from "./knarr_node.ts";
+export { DEFAULT_POLICY } from "./node_options.ts";
 export type { AssetPeer, NodeSidecarOptions } from "./node_assets.ts";
 export type {
   InProcessHandler,
@@ -14,7 +15,7 @@ export type {
   SkillAccess,
   SkillRunner,
   StartOptions,
-} from "./knarr_node.ts";
+} from "./node_options.ts";
 export { MemoryNetwork, TcpTransport } from "./transport.ts";
 export type {
   BodyHandler,

@@ -1,0 +1,136 @@
+/** The node's messages: signed replies for what it receives, verified replies to what it sends. */
+import type { HostPort } from "../config/mod.ts";
+import type { Identity } from "../crypto/mod.ts";
+import type { Discovery, Reply, RequestOptions } from "../discovery/mod.ts";
+import type { TaskConsumer, TaskProvider } from "../tasks/mod.ts";
+import type { Logger } from "../util/mod.ts";
+import {
+  decodeMessage,
+  encodeMessage,
+  signMessage,
+  verifyMessage,
+} from "../wire/mod.ts";
+import type { Message } from "../wire/mod.ts";
+import type { NodeStats } from "./node_options.ts";
+import type { Transport } from "./transport.ts";
+
+/** Collaborators of {@linkcode NodeMessages}. */
+export interface NodeMessagesDeps {
+  identity: Identity;
+  transport: Transport;
+  stats: NodeStats;
+  log: Logger;
+  discovery: Discovery;
+  provider: TaskProvider;
+  consumer: TaskConsumer;
+}
+
+/** Decodes, verifies and dispatches received bodies; sends and verifies exchanges. */
+export class NodeMessages {
+  #d: NodeMessagesDeps;
+
+  constructor(deps: NodeMessagesDeps) {
+    this.#d = deps;
+  }
+
+  /** Sends an already signed message as it is; resolves the verified reply (null if none). */
+  async send(
+    to: HostPort,
+    message: Message,
+    options: RequestOptions = {},
+  ): Promise<Message | null> {
+    const reply = await this.#d.transport.exchange(to, encodeMessage(message), {
+      timeoutMs: options.timeoutMs ?? 5000,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (reply === null) return null;
+    let decoded;
+    try {
+      decoded = decodeMessage(reply);
+    } catch {
+      this.reject("malformed reply", `from ${to.host}:${to.port}`);
+      return null;
+    }
+    const verified = await verifyMessage(decoded);
+    if (verified.status !== "ok") {
+      this.reject(
+        verified.status === "invalid" ? verified.reason : "unverifiable",
+        `reply from ${to.host}:${to.port}`,
+      );
+      return null;
+    }
+    return verified.message;
+  }
+
+  /**
+   * Handles one received frame body: decode, verify, dispatch. Invalid messages get no
+   * reply and close the connection; nothing a peer sends can throw out of here.
+   */
+  async handle(
+    body: Uint8Array,
+    remoteHost: string,
+  ): Promise<Uint8Array | null | "close"> {
+    let decoded;
+    try {
+      decoded = decodeMessage(body);
+    } catch (error) {
+      this.reject(
+        "malformed",
+        `from ${remoteHost}: ${(error as Error).message}`,
+      );
+      return "close";
+    }
+    const verified = await verifyMessage(decoded);
+    if (verified.status === "unverifiable") {
+      this.#d.log.debug(`Ignoring ${verified.type} from ${remoteHost}`);
+      return null;
+    }
+    if (verified.status === "invalid") {
+      this.reject(
+        verified.reason,
+        `${decoded.type} from ${remoteHost}: ${verified.detail}`,
+      );
+      return "close";
+    }
+    const message = verified.message;
+    this.#d.stats.handled++;
+    try {
+      const senderId = await this.#d.discovery.noteContact(message);
+      let reply: Reply | null;
+      switch (message.type) {
+        case "TASK_REQUEST":
+          reply = await this.#d.provider.handleRequest(message, senderId);
+          break;
+        case "TASK_RESULT":
+          reply = this.#d.consumer.onPushedResult(message, senderId);
+          break;
+        case "TASK_STATUS":
+          reply = null;
+          break;
+        default:
+          reply = this.#d.discovery.handle(message, remoteHost);
+      }
+      if (!reply) return null;
+      const signed = await signMessage(
+        reply.type,
+        reply.fields as never,
+        this.#d.identity,
+        reply.msgId ? { msgId: reply.msgId } : {},
+      );
+      return encodeMessage(signed);
+    } catch (error) {
+      this.#d.log.warn(
+        `Cannot handle ${message.type} from ${remoteHost}: ${
+          (error as Error).message
+        }`,
+      );
+      return "close";
+    }
+  }
+
+  /** Counts and logs a dropped message. */
+  reject(reason: string, detail: string): void {
+    this.#d.stats.rejected[reason] = (this.#d.stats.rejected[reason] ?? 0) + 1;
+    this.#d.log.warn(`Dropped message (${reason}): ${detail}`);
+  }
+}

@@ -1,0 +1,215 @@
+/** How a node's parts are made and wired together (the composition root's body). */
+import type { HostPort, KnarrConfig } from "../config/mod.ts";
+import type { Identity } from "../crypto/mod.ts";
+import {
+  Discovery,
+  PeerTable,
+  SkillTable,
+  SYSTEM_CLOCK,
+} from "../discovery/mod.ts";
+import type {
+  Messenger,
+  RequestOptions,
+  SelfAddress,
+} from "../discovery/mod.ts";
+import {
+  type Database,
+  DemandRepo,
+  GroupCommit,
+  LedgerRepo,
+  PeerRepo,
+  SkillRepo,
+  TaskRepo,
+} from "../store/mod.ts";
+import { TaskConsumer, TaskProvider } from "../tasks/mod.ts";
+import type { Logger } from "../util/mod.ts";
+import type { Message, MessageFields, MessageType } from "../wire/mod.ts";
+import { LocalSkills } from "./_local_skills.ts";
+import { NodeMessages } from "./_messages.ts";
+import { NodeAssets } from "./node_assets.ts";
+import { DEFAULT_POLICY } from "./node_options.ts";
+import type { KnarrNodeOptions, NodeStats } from "./node_options.ts";
+import { TcpTransport } from "./transport.ts";
+import type { Transport } from "./transport.ts";
+
+/** What the parts need from the node itself. */
+export interface NodeHooks {
+  log: Logger;
+  stats: NodeStats;
+  sendMessage<T extends MessageType>(
+    to: HostPort,
+    type: T,
+    fields: MessageFields<T>,
+    options?: RequestOptions,
+  ): Promise<Message | null>;
+  sendSigned(
+    to: HostPort,
+    message: Message,
+    options?: RequestOptions,
+  ): Promise<Message | null>;
+}
+
+/** A node's parts. */
+export interface NodeParts {
+  transport: Transport;
+  self: SelfAddress;
+  ledger: LedgerRepo;
+  tasks: TaskRepo;
+  commits: GroupCommit;
+  local: LocalSkills;
+  provider: TaskProvider;
+  consumer: TaskConsumer;
+  discovery: Discovery;
+  assets: NodeAssets;
+  messages: NodeMessages;
+}
+
+/** Makes the parts of a node over its open store and identity. */
+export function wireNode(
+  db: Database,
+  identity: Identity,
+  options: KnarrNodeOptions,
+  hooks: NodeHooks,
+): NodeParts {
+  const log = hooks.log;
+  const transport = options.transport ?? new TcpTransport({
+    ...(options.maxConnections
+      ? { maxConnections: options.maxConnections }
+      : {}),
+    ...(options.maxConnectionsPerAddress
+      ? { maxConnectionsPerAddress: options.maxConnectionsPerAddress }
+      : {}),
+    ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+    logger: log,
+  });
+  const self: SelfAddress = {
+    nodeId: identity.nodeId,
+    publicKey: identity.publicKey,
+    host: options.advertiseHost ?? options.host ?? "127.0.0.1",
+    port: options.port ?? 0,
+    sidecarPort: 0,
+  };
+  const messenger: Messenger = {
+    request: (to, type, fields, opts) =>
+      hooks.sendMessage(to, type, fields, opts),
+    forward: (to, message, opts) => hooks.sendSigned(to, message, opts),
+  };
+  const clock = options.clock ?? SYSTEM_CLOCK;
+  const ledger = new LedgerRepo(db);
+  const tasks = new TaskRepo(db);
+  const commits = new GroupCommit(db);
+  const policy = { ...DEFAULT_POLICY, ...options.policy };
+  // Made below; the closures read them at run time.
+  const late: { discovery?: Discovery; assets?: NodeAssets } = {};
+  const local = new LocalSkills({
+    nodeId: identity.nodeId,
+    skills: () => late.discovery!.skills,
+    runner: options.runner,
+    assets: () => late.assets!,
+  });
+  const send = <T extends "TASK_REQUEST" | "TASK_RESULT">(
+    to: HostPort,
+    type: T,
+    fields: MessageFields<T>,
+    opts: RequestOptions,
+  ) => hooks.sendMessage(to, type, fields, opts);
+  const provider = new TaskProvider({
+    selfNodeId: identity.nodeId,
+    executor: local,
+    ledger,
+    tasks,
+    clock,
+    send,
+    resolveAssets: (input, caller) => late.assets!.fetchMissing(input, caller),
+    commit: (write, opts) => commits.write(write, opts),
+    logger: log.child("tasks"),
+  }, policy);
+  const consumer = new TaskConsumer({
+    self: () => self,
+    send,
+    nodeIdOf: (pk) => late.discovery!.nodeIdOf(pk),
+    ledger,
+    tasks,
+    clock,
+    logger: log.child("tasks"),
+  }, policy);
+  const discovery: Discovery = new Discovery({
+    self,
+    signer: identity,
+    messenger,
+    clock,
+    balanceOf: (nodeId): number => {
+      const pk = late.discovery!.peers.get(nodeId)?.publicKey;
+      return pk ? (ledger.get(pk)?.balance ?? 0) : 0;
+    },
+    load: () => provider.load,
+    peers: new PeerTable(identity.nodeId, new PeerRepo(db)),
+    skills: new SkillTable(new SkillRepo(db)),
+    demand: new DemandRepo(db),
+    logger: log.child("discovery"),
+  }, options.discovery);
+  const assets = new NodeAssets({
+    identity,
+    db,
+    assets: options.assets ?? null,
+    discovery,
+    ledger,
+    logger: log,
+  });
+  late.discovery = discovery;
+  late.assets = assets;
+  const messages = new NodeMessages({
+    identity,
+    transport,
+    stats: hooks.stats,
+    log,
+    discovery,
+    provider,
+    consumer,
+  });
+  return {
+    transport,
+    self,
+    ledger,
+    tasks,
+    commits,
+    local,
+    provider,
+    consumer,
+    discovery,
+    assets,
+    messages,
+  };
+}
+
+/** `KnarrNode.create` options from a validated configuration, under the caller's own. */
+export function nodeOptionsFromConfig(
+  config: KnarrConfig,
+  options: Omit<KnarrNodeOptions, "storage" | "host" | "port">,
+): KnarrNodeOptions {
+  return {
+    storage: config.node.storage,
+    host: config.node.host,
+    port: config.node.port,
+    advertiseHost: config.node.advertiseHost,
+    ...(config.node.sidecarPort !== null && options.assets
+      ? {
+        sidecar: {
+          host: config.node.host,
+          port: config.node.sidecarPort,
+          allowUploads: config.sidecar.allowUploads,
+        },
+      }
+      : {}),
+    ...options,
+    discovery: { fanout: config.network.gossipFanout, ...options.discovery },
+    policy: {
+      initialCredit: config.policy.initialCredit,
+      minBalance: config.policy.minBalance,
+      titForTat: config.policy.titForTat,
+      maxQueueDepth: config.node.maxQueueDepth,
+      maxTaskTimeout: config.node.maxTaskTimeout,
+      ...options.policy,
+    },
+  };
+}
