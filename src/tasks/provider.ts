@@ -1,14 +1,10 @@
 /** The provider pipeline: every check of the protocol, in order, then slots, queue and the run. */
 import type { Reply } from "../discovery/mod.ts";
-import {
-  requiredInputs,
-  sheetMaxInputSize,
-  sheetPrice,
-} from "../discovery/mod.ts";
+import { sheetPrice } from "../discovery/mod.ts";
 import type { LedgerRepo, TaskRepo } from "../store/mod.ts";
 import { type Logger, SILENT_LOGGER } from "../util/mod.ts";
-import { isJsonObject, pythonWireJson } from "../wire/mod.ts";
-import type { JsonObject, JsonValue, TaskRequest } from "../wire/mod.ts";
+import { isJsonObject } from "../wire/mod.ts";
+import type { JsonObject, TaskRequest } from "../wire/mod.ts";
 import type { Clock } from "../discovery/mod.ts";
 import type {
   ExecutableSkill,
@@ -16,6 +12,8 @@ import type {
   SkillExecutor,
   TaskPolicy,
 } from "./types.ts";
+import { checkRequest, failed } from "./_request_checks.ts";
+import { type Queued, taskWrite } from "./_task_record.ts";
 
 /** Collaborators of {@linkcode TaskProvider}. */
 export interface TaskProviderDeps {
@@ -43,37 +41,6 @@ export interface TaskProviderDeps {
     options: { expectMore: boolean },
   ) => Promise<void>;
   logger?: Logger;
-}
-
-const encoder = new TextEncoder();
-const HOST_RE = /^[A-Za-z0-9.:_\-\[\]]{1,256}$/;
-
-function failed(
-  taskId: string,
-  error: Record<string, JsonValue>,
-): Reply<"TASK_RESULT"> {
-  return {
-    type: "TASK_RESULT",
-    fields: { task_id: taskId, status: "failed", output_data: {}, error },
-  };
-}
-
-function pyFloat(n: number): string {
-  return Number.isInteger(n) ? n.toFixed(1) : String(n);
-}
-
-interface Queued {
-  request: TaskRequest;
-  skill: ExecutableSkill;
-  senderNodeId: string;
-  input: JsonObject;
-  timeoutMs: number;
-  /** When it was admitted (clock seconds): a queued run gets what is left of its deadline. */
-  admittedAt: number;
-  /** A fast task's waiting caller; slow tasks push their result instead. */
-  resolve?: (reply: Reply<"TASK_RESULT">) => void;
-  /** A queued fast task's deadline. */
-  timer?: ReturnType<typeof setTimeout>;
 }
 
 /** Runs tasks for remote callers. */
@@ -120,85 +87,15 @@ export class TaskProvider {
         message: "Duplicate request",
       });
     }
-    // 2. skill
-    const name = request.skill_name.trim().toLowerCase();
-    const skill = this.#d.executor.get(name);
-    if (!skill) {
-      return failed(taskId, {
-        code: "UNKNOWN_SKILL",
-        message: `No handler for skill '${name}'`,
-      });
-    }
-    // 3. input
-    const size = encoder.encode(pythonWireJson(request.input_data)).length;
-    const max = sheetMaxInputSize(skill.sheet);
-    if (size > max) {
-      return failed(taskId, {
-        code: "INPUT_TOO_LARGE",
-        message: `Input is ${size} bytes, larger than ${max}`,
-      });
-    }
-    const missing = requiredInputs(skill.sheet).filter((k) =>
-      !(k in request.input_data)
-    );
-    if (missing.length > 0) {
-      return failed(taskId, {
-        code: "INVALID_INPUT",
-        message: `Missing required fields: ${missing.join(", ")}`,
-        detail: { missing_fields: missing },
-      });
-    }
-    // 4. request
-    const port = request.requester_port;
-    if (
-      !HOST_RE.test(request.requester_host) || !Number.isInteger(port) ||
-      port < 1 || port > 65535
-    ) {
-      return failed(taskId, {
-        code: "INVALID_REQUEST",
-        message: "Invalid requester address",
-      });
-    }
-    if (!Number.isInteger(request.timeout_ms) || request.timeout_ms < 1) {
-      return failed(taskId, {
-        code: "INVALID_REQUEST",
-        message: "timeout_ms must be a positive integer",
-      });
-    }
-    // 5. visibility (a node calling itself bypasses it)
-    const self = senderNodeId === this.#d.selfNodeId;
-    if (!self && skill.visibility === "private") {
-      return failed(taskId, {
-        code: "ACCESS_DENIED",
-        message: `Skill '${name}' is private`,
-      });
-    }
-    if (
-      !self && skill.visibility === "whitelist" &&
-      !skill.allowedNodes.includes(senderNodeId)
-    ) {
-      return failed(taskId, {
-        code: "ACCESS_DENIED",
-        message: `Skill '${name}' is not available to this node`,
-      });
-    }
-    // 6. credit
-    const price = sheetPrice(skill.sheet);
-    if (!self && price > 0) {
-      const row = this.#d.ledger.get(request.public_key);
-      const balance = row?.balance ?? this.#policy.initialCredit;
-      const floor = this.#policy.titForTat && (row?.tasksConsumed ?? 0) === 0
-        ? Math.max(this.#policy.minBalance, 0)
-        : this.#policy.minBalance;
-      if (balance < floor) {
-        return failed(taskId, {
-          code: "INSUFFICIENT_CREDIT",
-          message: `Balance ${pyFloat(balance)} below minimum ${
-            pyFloat(floor)
-          }`,
-        });
-      }
-    }
+    // 2.–6. skill, input, request, visibility, credit
+    const checked = checkRequest(request, senderNodeId, {
+      selfNodeId: this.#d.selfNodeId,
+      executor: this.#d.executor,
+      ledger: this.#d.ledger,
+      policy: this.#policy,
+    });
+    if ("refused" in checked) return checked.refused;
+    const skill = checked.skill;
     // 7. capacity: a skill runs up to its slots at once; past them its tasks wait in
     // the shared bounded queue. A full queue is PROVIDER_BUSY; a fast task whose wait
     // would outlast its deadline is RETRY_AFTER at once instead of a TIMEOUT later.
@@ -397,31 +294,14 @@ export class TaskProvider {
     started: number,
     wallMs: number,
   ): Promise<void> {
-    const { request } = job;
-    const status = reply.fields.status as string;
-    const error = reply.fields.error as JsonObject | undefined;
-    const charge = status === "completed" &&
-      job.senderNodeId !== this.#d.selfNodeId;
-    const write = () => {
-      const now = this.#d.clock.now();
-      if (charge) {
-        this.#d.ledger.apply(
-          request.public_key,
-          -price,
-          "provided",
-          this.#policy.initialCredit,
-          now,
-        );
-      }
-      this.#record(
-        job,
-        status,
-        (error?.code as string | undefined) ?? null,
-        price,
-        started,
-        wallMs,
-      );
-    };
+    const write = taskWrite(job, reply, price, started, wallMs, {
+      selfNodeId: this.#d.selfNodeId,
+      ledger: this.#d.ledger,
+      tasks: this.#d.tasks,
+      clock: this.#d.clock,
+      initialCredit: this.#policy.initialCredit,
+      log: this.#log,
+    });
     // Tasks still running will want the same commit soon.
     const expectMore = this.#running > 0 || this.#queued > 0;
     if (this.#d.commit) await this.#d.commit(write, { expectMore });
@@ -477,37 +357,6 @@ export class TaskProvider {
       } else {
         this.#spawn(this.#runAndPush(next));
       }
-    }
-  }
-
-  #record(
-    job: Queued,
-    status: string,
-    errorCode: string | null,
-    price: number,
-    createdAt: number,
-    wallMs: number,
-  ) {
-    try {
-      this.#d.tasks.put({
-        taskId: job.request.task_id,
-        role: "provider",
-        skillName: job.skill.name,
-        peerNodeId: job.senderNodeId,
-        peerPublicKey: job.request.public_key,
-        status,
-        errorCode,
-        price,
-        createdAt,
-        finishedAt: this.#d.clock.now(),
-        wallMs,
-      });
-    } catch (error) {
-      this.#log.warn(
-        `Cannot record task ${job.request.task_id}: ${
-          (error as Error).message
-        }`,
-      );
     }
   }
 
