@@ -1,64 +1,20 @@
 /** The Workers of one loaded skill: warm reuse, a concurrency bound, deadlines, replacement. */
-import type { Logger } from "../util/mod.ts";
-import type { AssetStore } from "../assets/mod.ts";
 import type { JsonObject } from "../wire/mod.ts";
-import type { RunnerRequest } from "./_protocol.ts";
-import { AssetInbox } from "./_asset_inbox.ts";
-import { jsonText, parseJsonObject } from "./_json_check.ts";
+import type { AssetInbox } from "./_asset_inbox.ts";
+import { jsonText } from "./_json_check.ts";
+import type { CallResult, SandboxWorker } from "./_sandbox_worker.ts";
 import {
-  type CallResult,
-  SandboxWorker,
-  type SandboxWorkerInit,
-} from "./_sandbox_worker.ts";
-import type { Clock, RunOutcome, SkillStats } from "./types.ts";
-
-/** What a running handler's context requests are answered with. */
-export interface RunScope {
-  callerNodeId: string;
-  jobId: string;
-  depth: number;
-  /** Aborted when the run ends. */
-  signal: AbortSignal;
-  /** The running Worker's inbox, where `ctx.getAsset()` stages; none without assets. */
-  inbox: AssetInbox | undefined;
-}
-
-/** How to start a Worker of one skill; permissions depend on the Worker's inbox. */
-export interface PoolWorkerInit extends Omit<SandboxWorkerInit, "permissions"> {
-  /** The permissions of a Worker that may read `inboxDir` (undefined: no assets). */
-  permissions: (inboxDir: string | undefined) => Deno.PermissionOptionsObject;
-}
-
-/** Settings and collaborators shared by every pool of a sandbox. */
-export interface PoolEnv {
-  logger: Logger;
-  clock: Clock;
-  warmWorkers: number;
-  idleTimeoutMs: number;
-  maxStuckWorkers: number;
-  abortGraceMs: number;
-  maxOutputBytes: number;
-  /** Where run inputs and `ctx.getAsset()` are staged from; each Worker gets an inbox. */
-  assets: AssetStore | undefined;
-  onRequest: (
-    request: RunnerRequest,
-    scope: RunScope,
-  ) => Promise<string | null>;
-}
-
-/** One run, as the pool sees it. */
-export interface PoolRun {
-  callerNodeId: string;
-  jobId: string;
-  timeoutMs: number;
-  depth: number;
-  signal?: AbortSignal;
-}
-
-interface Waiter {
-  resolve: (worker: SandboxWorker) => void;
-  reject: (error: unknown) => void;
-}
+  callOutcome,
+  type PoolEnv,
+  type PoolRun,
+  type PoolWorkerInit,
+  queueWaiter,
+  startPoolWorker,
+  type Waiter,
+  warnInboxRemove,
+  whenAborted,
+} from "./_pool_worker.ts";
+import type { RunOutcome, SkillStats } from "./types.ts";
 
 const TIMED_OUT = Symbol("timed out");
 /** Why a run's scope ends (a fixed reason: `abort()` alone builds a DOMException per run). */
@@ -234,24 +190,16 @@ export class SkillPool {
   }
 
   #finish(worker: SandboxWorker, result: CallResult): RunOutcome {
-    if (result.type === "error") {
-      if (worker.dead) this.#discard(worker);
-      else this.#release(worker);
-      return { status: "error", detail: result.detail };
-    }
-    try {
-      const output = parseJsonObject(
-        result.json,
-        this.#env.maxOutputBytes,
-        `output of skill "${this.name}"`,
-      );
-      this.#release(worker);
-      return { status: "ok", output };
-    } catch (error) {
-      // The runner checks outputs itself; one that gets here has been tampered with.
+    const { outcome, next } = callOutcome(
+      result,
+      this.#env.maxOutputBytes,
+      this.name,
+    );
+    if (next === "release" && !worker.dead) this.#release(worker);
+    else if (next === "tampered") {
       this.#discard(worker, "Worker sent an invalid output");
-      return { status: "error", detail: (error as Error).message };
-    }
+    } else this.#discard(worker);
+    return outcome;
   }
 
   /**
@@ -310,25 +258,7 @@ export class SkillPool {
       ));
       throw signal.reason;
     }
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve: (w) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(w);
-        },
-        reject: (error) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(error);
-        },
-      };
-      const onAbort = () => {
-        this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        reject(signal.reason);
-        this.#checkDrained();
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.push(waiter);
-    });
+    return await queueWaiter(this.#waiters, signal, () => this.#checkDrained());
   }
 
   async #spawn(): Promise<SandboxWorker> {
@@ -344,30 +274,15 @@ export class SkillPool {
   async #start(
     options: { signal?: AbortSignal } = {},
   ): Promise<SandboxWorker> {
-    const assets = this.#env.assets;
-    const inbox = assets === undefined
-      ? undefined
-      : await AssetInbox.create(assets);
-    try {
-      const { permissions, ...init } = this.#init;
-      const worker = await SandboxWorker.start(
-        { ...init, permissions: permissions(inbox?.dir) },
-        options,
-      );
-      if (inbox !== undefined) this.#inboxes.set(worker, inbox);
-      return worker;
-    } catch (error) {
-      await inbox?.remove().catch((e) => this.#warnRemove(inbox, e));
-      throw error;
-    }
-  }
-
-  #warnRemove(inbox: AssetInbox, error: unknown): void {
-    this.#env.logger.warn(
-      `Cannot remove the asset inbox "${inbox.dir}" of skill "${this.name}": ${
-        (error as Error).message
-      }`,
+    const { worker, inbox } = await startPoolWorker(
+      this.#init,
+      this.#env.assets,
+      options,
+      (inbox, error) =>
+        warnInboxRemove(this.#env.logger, this.name, inbox, error),
     );
+    if (inbox !== undefined) this.#inboxes.set(worker, inbox);
+    return worker;
   }
 
   /** Starts a Worker in the background for waiters or to keep one warm. */
@@ -430,7 +345,7 @@ export class SkillPool {
     this.#inboxes.delete(worker);
     this.#track(
       worker.drained().then(() => inbox?.remove()).catch((error) =>
-        inbox && this.#warnRemove(inbox, error)
+        inbox && warnInboxRemove(this.#env.logger, this.name, inbox, error)
       ),
     );
     this.#refill();
@@ -480,20 +395,4 @@ export class SkillPool {
       resolve();
     }
   }
-}
-
-/** A promise that resolves to null when `signal` aborts, and a way to stop listening. */
-function whenAborted(
-  signal: AbortSignal,
-): { promise: Promise<null>; dispose: () => void } {
-  let onAbort = () => {};
-  const promise = new Promise<null>((resolve) => {
-    onAbort = () => resolve(null);
-    if (signal.aborted) resolve(null);
-    else signal.addEventListener("abort", onAbort, { once: true });
-  });
-  return {
-    promise,
-    dispose: () => signal.removeEventListener("abort", onAbort),
-  };
 }

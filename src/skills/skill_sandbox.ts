@@ -24,7 +24,8 @@ import { SkillLoadError, UnknownSkillError } from "./errors.ts";
 import { jsonText, parseJsonObject } from "./_json_check.ts";
 import { databasePaths, workerPermissions } from "./_permissions.ts";
 import type { RunnerRequest } from "./_protocol.ts";
-import { type PoolEnv, type RunScope, SkillPool } from "./_skill_pool.ts";
+import type { PoolEnv, RunScope } from "./_pool_worker.ts";
+import { SkillPool } from "./_skill_pool.ts";
 import type {
   Clock,
   LocalCall,
