@@ -13,6 +13,7 @@ import {
   MIGRATIONS,
   SCHEMA_VERSION,
   StoreOpenError,
+  TaskRepo,
 } from "./mod.ts";
 import type { Migration } from "./mod.ts";
 
@@ -196,4 +197,44 @@ Deno.test("DemandRepo counts repeats, sorts by count and evicts the oldest beyon
   assert(
     !rows.some((r) => r.queryValue === "translate" || r.queryValue === "nlp"),
   );
+});
+
+Deno.test("Migration 3 keeps the task history; consumer rows are still replaced by task id, provider rows appended", () => {
+  const path = tempDb();
+  const old = Database.open(path, { migrations: MIGRATIONS.slice(0, 2) });
+  const insert =
+    `INSERT INTO tasks (task_id, role, skill_name, peer_node_id, peer_public_key, status, error_code,
+       price, created_at, finished_at, wall_ms) VALUES (?, ?, 'echo', 'p', 'k', ?, NULL, 1, ?, ?, 5)`;
+  old.run(insert, "t1", "consumer", "completed", 10, 11);
+  old.run(insert, "t1", "provider", "completed", 12, 13);
+  old.close();
+  const db = Database.open(path);
+  try {
+    assertEquals(db.schemaVersion, 3);
+    const tasks = new TaskRepo(db);
+    assertEquals([tasks.count("consumer"), tasks.count("provider")], [1, 1]);
+    const row = {
+      taskId: "t1",
+      skillName: "echo",
+      peerNodeId: "p",
+      peerPublicKey: "k",
+      status: "failed",
+      errorCode: "TIMEOUT",
+      price: 0,
+      createdAt: 20,
+      finishedAt: 21,
+      wallMs: 1,
+    };
+    tasks.put({ ...row, role: "consumer" });
+    tasks.put({ ...row, role: "provider" });
+    assertEquals([tasks.count("consumer"), tasks.count("provider")], [1, 2]);
+    assertEquals(
+      db.get("SELECT status FROM tasks WHERE role = 'consumer'")?.status,
+      "failed",
+    );
+    assertEquals(tasks.history(0)[0]?.total, 1);
+    assertEquals(db.get("PRAGMA integrity_check")?.integrity_check, "ok");
+  } finally {
+    db.close();
+  }
 });

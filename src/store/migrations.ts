@@ -90,6 +90,37 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: "task history appended by rowid",
+    // A provider row was inserted into two B-trees keyed by random task ids (about
+    // 50 µs a commit on a large table); now it is appended to the table alone. Only
+    // consumer rows, which are replaced and queried by peer, keep (partial) indexes.
+    sql: `
+      CREATE TABLE tasks_v3 (
+        id INTEGER PRIMARY KEY,
+        task_id TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('provider', 'consumer')),
+        skill_name TEXT NOT NULL,
+        peer_node_id TEXT NOT NULL,
+        peer_public_key TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        error_code TEXT,
+        price REAL NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        finished_at REAL,
+        wall_ms REAL
+      );
+      INSERT INTO tasks_v3 (task_id, role, skill_name, peer_node_id, peer_public_key, status,
+          error_code, price, created_at, finished_at, wall_ms)
+        SELECT task_id, role, skill_name, peer_node_id, peer_public_key, status, error_code,
+          price, created_at, finished_at, wall_ms FROM tasks ORDER BY created_at;
+      DROP TABLE tasks;
+      ALTER TABLE tasks_v3 RENAME TO tasks;
+      CREATE UNIQUE INDEX tasks_consumer_task ON tasks (task_id) WHERE role = 'consumer';
+      CREATE INDEX tasks_by_peer ON tasks (peer_node_id, created_at) WHERE role = 'consumer';
+    `,
+  },
 ];
 
 /** The schema version this build writes. */
