@@ -7,35 +7,58 @@ import {
   KnarrNode,
 } from "../src/node/mod.ts";
 
-Deno.test("A sandboxed skill over the wire: output, TIMEOUT kills the Worker, then it serves again", async () => {
+/** A provider serving one sandboxed skill file, and a consumer joined to it. */
+async function sandboxedPair(
+  name: string,
+  source: string,
+  toml: { node?: string; skill?: string; extra?: string } = {},
+) {
   const dir = Deno.makeTempDirSync({ prefix: "knarr-sandbox-wire-" });
   Deno.mkdirSync(join(dir, "skills"));
-  Deno.writeTextFileSync(
-    join(dir, "skills", "sometimes.ts"),
+  Deno.writeTextFileSync(join(dir, "skills", `${name}.ts`), source);
+  const config = parseConfig(
+    `[node]\nhost = "127.0.0.1"\nport = 0\nstorage = "node.db"\n${
+      toml.node ?? ""
+    }` +
+      `${toml.extra ?? ""}[skills.${name}]\nhandler = "skills/${name}.ts"\n` +
+      `description = "Test skill"\ntags = ["test"]\ninput_schema = { text = "string" }\n`,
+    join(dir, "knarr.toml"),
+  );
+  const assets = assetStoreFromConfig(config);
+  const skills = new ConfiguredSkills(config, assets);
+  const provider = await KnarrNode.fromConfig(config, {
+    runner: skills.runner(),
+    assets,
+  });
+  await provider.start({ maintenance: false });
+  const applied = await skills.apply(provider, config.skills);
+  const consumer = await KnarrNode.create({ host: "127.0.0.1" });
+  await consumer.start({ maintenance: false });
+  await consumer.join([provider.address]);
+  return {
+    provider,
+    consumer,
+    applied,
+    [Symbol.asyncDispose]: async () => {
+      await consumer.close();
+      await provider.close();
+      await skills.close();
+      await assets.close();
+    },
+  };
+}
+
+Deno.test("A sandboxed skill over the wire: output, TIMEOUT kills the Worker, then it serves again", async () => {
+  await using pair = await sandboxedPair(
+    "sometimes",
     `export async function handle(input: Record<string, unknown>) {
   if (input.hang) await new Promise(() => {});
   return { text: String(input.text) };
 }
 `,
   );
-  const config = parseConfig(
-    `[node]\nhost = "127.0.0.1"\nport = 0\nstorage = "node.db"\n` +
-      `[skills.sometimes]\nhandler = "skills/sometimes.ts"\ndescription = "May hang"\ntags = ["test"]\n` +
-      `input_schema = { text = "string" }\n`,
-    join(dir, "knarr.toml"),
-  );
-  await using assets = assetStoreFromConfig(config);
-  await using skills = new ConfiguredSkills(config, assets);
-  await using provider = await KnarrNode.fromConfig(config, {
-    runner: skills.runner(),
-    assets,
-  });
-  await provider.start({ maintenance: false });
-  const applied = await skills.apply(provider, config.skills);
-  assertEquals(applied.loaded, ["sometimes"]);
-  await using consumer = await KnarrNode.create({ host: "127.0.0.1" });
-  await consumer.start({ maintenance: false });
-  await consumer.join([provider.address]);
+  const { consumer } = pair;
+  assertEquals(pair.applied.loaded, ["sometimes"]);
 
   const ok = await consumer.request("sometimes", { text: "a" });
   assertEquals([ok.status, ok.output_data], ["completed", { text: "a" }]);
@@ -50,34 +73,16 @@ Deno.test("A sandboxed skill over the wire: output, TIMEOUT kills the Worker, th
 });
 
 Deno.test("A sandboxed skill runs task_slots calls at once; more wait in the queue and all complete, none refused", async () => {
-  const dir = Deno.makeTempDirSync({ prefix: "knarr-sandbox-slots-" });
-  Deno.mkdirSync(join(dir, "skills"));
-  Deno.writeTextFileSync(
-    join(dir, "skills", "slow.ts"),
+  await using pair = await sandboxedPair(
+    "slow",
     `export async function handle(input: Record<string, unknown>) {
   await new Promise((r) => setTimeout(r, 150));
   return { text: String(input.text) };
 }
 `,
+    { node: "task_slots = 2\n", extra: "[policy]\ninitial_credit = 100\n" },
   );
-  const config = parseConfig(
-    `[node]\nhost = "127.0.0.1"\nport = 0\nstorage = "node.db"\ntask_slots = 2\n` +
-      `[policy]\ninitial_credit = 100\n` +
-      `[skills.slow]\nhandler = "skills/slow.ts"\ndescription = "Takes 150 ms"\ntags = ["test"]\n` +
-      `input_schema = { text = "string" }\n`,
-    join(dir, "knarr.toml"),
-  );
-  await using assets = assetStoreFromConfig(config);
-  await using skills = new ConfiguredSkills(config, assets);
-  await using provider = await KnarrNode.fromConfig(config, {
-    runner: skills.runner(),
-    assets,
-  });
-  await provider.start({ maintenance: false });
-  await skills.apply(provider, config.skills);
-  await using consumer = await KnarrNode.create({ host: "127.0.0.1" });
-  await consumer.start({ maintenance: false });
-  await consumer.join([provider.address]);
+  const { provider, consumer } = pair;
   // Warm the second Worker so the timing below is the queue's, not a cold start.
   await Promise.all(
     ["w1", "w2"].map((text) => consumer.request("slow", { text })),
