@@ -7,6 +7,7 @@ import {
   BridgedSkills,
   ConfiguredSkills,
   fileStamp,
+  isPrivateAddress,
   KnarrNode,
   watchFile,
 } from "../node/mod.ts";
@@ -16,6 +17,7 @@ import { Logger } from "../util/mod.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { intFlag, secondsFlag, stringFlag, UsageError } from "./command.ts";
 import { LOG_LEVEL_FLAG, logLevelFlag } from "./flags.ts";
+import { startUpnp, upnpSummary } from "./_upnp.ts";
 
 /** Reads the config file (or defaults) with the command-line overrides applied. */
 export async function serveConfig(ctx: CommandContext): Promise<KnarrConfig> {
@@ -152,13 +154,37 @@ export const serveCommand: Command = {
     const ready = new Promise<void>((resolve) => markReady = resolve);
     await node.start({ ready });
     assets.startSweeper();
-    const advertise = node.advertise!;
+    let advertise = node.advertise!;
     ctx.out.print(`Node ID: ${node.nodeId}`);
     ctx.out.print(`Listening: ${config.node.host}:${node.listening!.port}`);
     if (node.sidecar) {
       ctx.out.print(
         `Sidecar: https://${config.node.host}:${node.sidecar.port}`,
       );
+    }
+    await using upnp = await startUpnp(
+      config,
+      {
+        protocol: node.listening!.port,
+        sidecar: node.sidecar?.port ?? null,
+      },
+      logger,
+      { signal: ctx.signal },
+    );
+    if (upnp) {
+      ctx.out.print(upnpSummary(upnp));
+      // A public external address beats a detected one; an explicit one stays.
+      if (
+        advertise.source !== "explicit" &&
+        !isPrivateAddress(upnp.externalAddress)
+      ) {
+        node.setAdvertiseHost(upnp.externalAddress);
+        advertise = {
+          host: upnp.externalAddress,
+          source: "explicit",
+          isPrivate: false,
+        };
+      }
     }
     if (advertise.source === "detected") {
       ctx.out.print(`Auto-detected advertise address: ${advertise.host}`);

@@ -44,7 +44,7 @@ Deno.test("parseConfig() fills every default of the reference", () => {
     taskSlots: 4,
     maxQueueDepth: 100,
   });
-  assertEquals(c.network, { bootstrap: [], upnp: true, gossipFanout: 3 });
+  assertEquals(c.network, { bootstrap: [], upnp: false, gossipFanout: 3 });
   assertEquals(c.sidecar, {
     assetDir: join(dir, "assets"),
     maxTotalSize: 1_073_741_824,
@@ -96,7 +96,7 @@ task_slots = 2
 max_queue_depth = 5
 [network]
 bootstrap = ["10.0.0.1:9000", "[::1]:9001"]
-upnp = false
+upnp = true
 gossip_fanout = 5
 [sidecar]
 asset_dir = "blobs"
@@ -141,6 +141,7 @@ bind_identities = true
     "sidecar_port = 0 disables the sidecar",
   );
   assertEquals(c.node.maxTaskTimeout, 0);
+  assertEquals(c.network.upnp, true);
   assertEquals(c.network.bootstrap, [{ host: "10.0.0.1", port: 9000 }, {
     host: "::1",
     port: 9001,

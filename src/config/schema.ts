@@ -37,7 +37,7 @@ export interface HostPort {
 export interface NetworkSection {
   /** Peers to join at start. */
   bootstrap: HostPort[];
-  /** Map the port through UPnP; read and validated, not acted on yet. Default true. */
+  /** Map the protocol and sidecar ports on the internet gateway through UPnP. Default false. */
   upnp: boolean;
   /** Peers each gossiped message is forwarded to (1 to 64). Default 3. */
   gossipFanout: number;
@@ -184,7 +184,7 @@ export const DEFAULTS = {
     taskSlots: 4,
     maxQueueDepth: 100,
   },
-  network: { upnp: true, gossipFanout: 3 },
+  network: { upnp: false, gossipFanout: 3 },
   sidecar: {
     assetDir: "assets",
     maxTotalSize: 1_073_741_824,

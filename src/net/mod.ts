@@ -26,3 +26,7 @@ export type {
   TcpServerOptions,
   TcpServerStats,
 } from "./tcp_server.ts";
+export { datagramExchange } from "./datagram.ts";
+export type { Datagram, DatagramExchangeOptions } from "./datagram.ts";
+export { httpText } from "./http_text.ts";
+export type { HttpTextOptions } from "./http_text.ts";
