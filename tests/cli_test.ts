@@ -33,6 +33,7 @@ const FLAGS: Record<string, string[]> = {
     "--port",
     "--timeout",
     "--json",
+    "--trace",
     "--log-level",
   ],
   request: [

@@ -2,7 +2,7 @@
 import { parseHostPort } from "../config/mod.ts";
 import type { HostPort } from "../config/mod.ts";
 import { plainJson } from "../discovery/mod.ts";
-import type { QueryResult, QuerySpec } from "../discovery/mod.ts";
+import type { LookupStep, QueryResult, QuerySpec } from "../discovery/mod.ts";
 import { localAddressToward } from "../net/mod.ts";
 import { KnarrNode } from "../node/mod.ts";
 import { Logger } from "../util/mod.ts";
@@ -81,7 +81,7 @@ export const queryCommand: Command = {
   name: "query",
   summary: "Find skills on the network by name or tag",
   usage:
-    "knarr query --bootstrap host:port (--name NAME | --tag TAG) [--timeout 5] [--json]",
+    "knarr query --bootstrap host:port (--name NAME | --tag TAG) [--timeout 5] [--json] [--trace]",
   flags: {
     bootstrap: {
       type: "string",
@@ -107,6 +107,11 @@ export const queryCommand: Command = {
       defaultText: "5",
     },
     json: { type: "boolean", description: "Print the results as JSON" },
+    trace: {
+      type: "boolean",
+      description:
+        "Print each DHT lookup request to stderr (who, what, latency)",
+    },
     "log-level": LOG_LEVEL_FLAG,
   },
   async run(ctx) {
@@ -121,7 +126,14 @@ export const queryCommand: Command = {
     intFlag(ctx, "port", 0, 65535);
     logLevelFlag(ctx);
     await using node = await oneShotNode(ctx, bootstrap, timeoutMs);
-    const results = await node.query(spec, { timeoutMs, signal: ctx.signal });
+    const results = await node.query(spec, {
+      timeoutMs,
+      signal: ctx.signal,
+      ...(ctx.values.trace
+        ? { onStep: (s: LookupStep) => ctx.out.error(traceLine(s)) }
+        : {}),
+    });
+    if (ctx.values.trace) ctx.out.error(traceSummary(node));
     if (ctx.values.json) {
       ctx.out.json(results.map((r) => plainJson(r as never)));
       return 0;
@@ -146,4 +158,25 @@ export function resultTable(results: readonly QueryResult[]): string[] {
       String(r.skill_sheet.description ?? "").slice(0, 40),
     ]),
   );
+}
+
+/** One `--trace` line: round, path, who was asked, what came back, latency. */
+export function traceLine(s: LookupStep): string {
+  const what = s.outcome === "timeout"
+    ? "no answer"
+    : `${s.providers} providers, ${s.peers} peers`;
+  return `trace: round ${s.round} path ${s.path}: ${
+    s.nodeId.slice(0, 16)
+  }... at ${s.host}:${s.port}: ${what} (${s.latencyMs} ms)`;
+}
+
+/** The `--trace` summary: the DHT's counters and whether the query fell back. */
+export function traceSummary(node: KnarrNode): string {
+  const k = node.stats.kademlia;
+  const d = node.stats.dht;
+  return `trace: ${k?.lookups ?? 0} lookups, ${k?.rounds ?? 0} rounds, ${
+    k?.requestsSent ?? 0
+  } requests, ${k?.timeouts ?? 0} timeouts; ${
+    d?.dhtAnswered ? "answered by the DHT" : "fell back to the query path"
+  }`;
 }

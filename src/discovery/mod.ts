@@ -34,3 +34,10 @@ export { SkillTable } from "./skill_table.ts";
 export type { SkillEntry } from "./skill_table.ts";
 export { SYSTEM_CLOCK } from "./types.ts";
 export type { Clock, Messenger, RequestOptions, SelfAddress } from "./types.ts";
+export { Kademlia, KADEMLIA_PLUGIN, tagSkillKey } from "./kademlia/mod.ts";
+export type {
+  KademliaOptions,
+  KademliaStats,
+  LookupOutcome,
+  LookupStep,
+} from "./kademlia/mod.ts";

@@ -1,6 +1,7 @@
 /** The node's messages: signed replies for what it receives, verified replies to what it sends. */
 import type { HostPort } from "../config/mod.ts";
 import type { Identity } from "../crypto/mod.ts";
+import { KADEMLIA_PLUGIN } from "../discovery/mod.ts";
 import type { Discovery, Reply, RequestOptions } from "../discovery/mod.ts";
 import type { TaskConsumer, TaskProvider } from "../tasks/mod.ts";
 import type { Logger } from "../util/mod.ts";
@@ -13,6 +14,7 @@ import {
 import type { Message } from "../wire/mod.ts";
 import type { NodeStats } from "./node_options.ts";
 import type { Transport } from "./transport.ts";
+import type { NodeDht } from "./_dht.ts";
 
 /** Collaborators of {@linkcode NodeMessages}. */
 export interface NodeMessagesDeps {
@@ -23,6 +25,7 @@ export interface NodeMessagesDeps {
   discovery: Discovery;
   provider: TaskProvider;
   consumer: TaskConsumer;
+  dht: NodeDht;
 }
 
 /** Decodes, verifies and dispatches received bodies; sends and verifies exchanges. */
@@ -107,6 +110,11 @@ export class NodeMessages {
         case "TASK_STATUS":
           reply = null;
           break;
+        case "PLUGIN_MESSAGE":
+          if (message.plugin_name !== KADEMLIA_PLUGIN) return null;
+          // Answers go back as messages of their own: close now, handle meanwhile.
+          this.#d.dht.handle(message, senderId, remoteHost);
+          return "close";
         default:
           reply = this.#d.discovery.handle(message, remoteHost);
       }

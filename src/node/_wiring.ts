@@ -3,6 +3,8 @@ import type { HostPort, KnarrConfig } from "../config/mod.ts";
 import type { Identity } from "../crypto/mod.ts";
 import {
   Discovery,
+  Kademlia,
+  KADEMLIA_PLUGIN,
   PeerTable,
   SkillTable,
   SYSTEM_CLOCK,
@@ -16,6 +18,7 @@ import {
   type Database,
   DemandRepo,
   GroupCommit,
+  KadContactRepo,
   LedgerRepo,
   PeerRepo,
   SkillRepo,
@@ -23,7 +26,9 @@ import {
 } from "../store/mod.ts";
 import { TaskConsumer, TaskProvider } from "../tasks/mod.ts";
 import type { Logger } from "../util/mod.ts";
+import { signMessage } from "../wire/mod.ts";
 import type { Message, MessageFields, MessageType } from "../wire/mod.ts";
+import { NodeDht } from "./_dht.ts";
 import { LocalSkills } from "./_local_skills.ts";
 import { NodeMessages } from "./_messages.ts";
 import { NodeAssets } from "./node_assets.ts";
@@ -62,6 +67,7 @@ export interface NodeParts {
   discovery: Discovery;
   assets: NodeAssets;
   messages: NodeMessages;
+  dht: NodeDht;
 }
 
 /** Makes the parts of a node over its open store and identity. */
@@ -158,6 +164,35 @@ export function wireNode(
   });
   late.discovery = discovery;
   late.assets = assets;
+  const kademlia = new Kademlia({
+    self,
+    signer: identity,
+    clock,
+    // Fire-and-forget: the answer comes back as a message of its own.
+    send: async (to, action, payload) => {
+      const message = await signMessage("PLUGIN_MESSAGE", {
+        node_id: identity.nodeId,
+        plugin_name: KADEMLIA_PLUGIN,
+        action,
+        payload,
+      }, identity);
+      await hooks.sendSigned(to, message as Message, { timeoutMs: 2_000 });
+    },
+    addressOf: (nodeId) => discovery.peers.get(nodeId),
+    seedPeers: () => discovery.peers.sample(64),
+    store: new KadContactRepo(db),
+    logger: log.child("kademlia"),
+  }, options.kademlia);
+  const dht = new NodeDht({
+    kademlia,
+    discovery,
+    clock,
+    log,
+    sendMessage: (to, type, fields, opts) =>
+      hooks.sendMessage(to, type, fields, opts),
+  });
+  hooks.stats.kademlia = kademlia.stats;
+  hooks.stats.dht = dht.stats;
   const messages = new NodeMessages({
     identity,
     transport,
@@ -166,6 +201,7 @@ export function wireNode(
     discovery,
     provider,
     consumer,
+    dht,
   });
   return {
     transport,
@@ -179,6 +215,7 @@ export function wireNode(
     discovery,
     assets,
     messages,
+    dht,
   };
 }
 

@@ -6,7 +6,6 @@ import { buildSheet } from "../discovery/mod.ts";
 import type {
   Discovery,
   JoinOutcome,
-  QueryOptions,
   QueryResult,
   QuerySpec,
   RequestOptions,
@@ -39,6 +38,7 @@ import type { AdvertiseChoice } from "./advertise.ts";
 import type { AssetPeer, NodeAssets } from "./node_assets.ts";
 import type { LocalSkills } from "./_local_skills.ts";
 import type { NodeMessages } from "./_messages.ts";
+import type { NodeDht, NodeQueryOptions } from "./_dht.ts";
 import { nodeOptionsFromConfig, wireNode } from "./_wiring.ts";
 import type {
   InProcessHandler,
@@ -79,6 +79,7 @@ export class KnarrNode {
   readonly tasks: TaskRepo;
   #local: LocalSkills;
   #messages: NodeMessages;
+  #dht: NodeDht;
   #options: KnarrNodeOptions;
   #transport: Transport;
   #log: Logger;
@@ -118,6 +119,7 @@ export class KnarrNode {
     this.discovery = parts.discovery;
     this.#assets = parts.assets;
     this.#messages = parts.messages;
+    this.#dht = parts.dht;
   }
 
   /** Opens the store, loads or creates the identity; call `start()` to listen. */
@@ -280,6 +282,7 @@ export class KnarrNode {
       : sheet as JsonObject;
     this.#local.setAccess(String(built.name), access);
     await this.discovery.announce(built, access.visibility ?? "public");
+    this.#dht.provideSoon(String(built.name));
   }
 
   /**
@@ -333,9 +336,9 @@ export class KnarrNode {
     return this.discovery.deregister(skillName);
   }
 
-  /** Finds skills on the network (and locally). */
-  query(spec: QuerySpec, options?: QueryOptions): Promise<QueryResult[]> {
-    return this.discovery.query(spec, options);
+  /** Finds skills: the DHT first for names and tags, then the gossip / query path. */
+  query(spec: QuerySpec, options?: NodeQueryOptions): Promise<QueryResult[]> {
+    return this.#dht.query(spec, options);
   }
 
   /** Signs and sends one message on a fresh connection; resolves the verified reply (null if none). */
@@ -380,6 +383,7 @@ export class KnarrNode {
     if (this.#closed) return;
     this.#closed = true;
     this.#openReady(); // messages still waiting are answered (or refused) as it closes
+    await this.#dht.close();
     await this.discovery.close();
     await this.#assets.close();
     await this.#listening?.close();

@@ -2,7 +2,14 @@
 import type { AssetStore } from "../assets/mod.ts";
 import type { Visibility } from "../config/mod.ts";
 import type { Identity } from "../crypto/mod.ts";
-import type { Clock, DiscoveryOptions, Reply } from "../discovery/mod.ts";
+import type {
+  Clock,
+  DiscoveryOptions,
+  KademliaOptions,
+  KademliaStats,
+  Reply,
+} from "../discovery/mod.ts";
+import type { DhtStats } from "./_dht.ts";
 import type { RunContext, RunOutcome, TaskPolicy } from "../tasks/mod.ts";
 import type { Logger } from "../util/mod.ts";
 import type { JsonObject, Message } from "../wire/mod.ts";
@@ -27,6 +34,8 @@ export interface KnarrNodeOptions {
   transport?: Transport;
   /** Discovery timings and limits. */
   discovery?: DiscoveryOptions;
+  /** Kademlia DHT constants and limits (defaults: the original plugin's). */
+  kademlia?: KademliaOptions;
   /** Inbound connection limits (TCP transport). */
   maxConnections?: number;
   /** Inbound connections allowed per remote address (TCP transport). Default 64. */
@@ -95,6 +104,10 @@ export interface NodeStats {
   rejected: Record<string, number>;
   /** Verified messages handled. */
   handled: number;
+  /** Kademlia counters: lookups, rounds, requests, timeouts, failures (set when wired). */
+  kademlia?: KademliaStats;
+  /** How queries went: answered by the DHT or fallen back (set when wired). */
+  dht?: DhtStats;
 }
 
 /** Handles TASK_REQUEST and other task messages; installed by the tasks layer. */

@@ -33,6 +33,7 @@ Deno.test("Database.open() migrates a fresh file to the latest schema in WAL mod
   assertEquals(db.schemaVersion, SCHEMA_VERSION);
   assertEquals(tables(db), [
     "demand",
+    "kad_contacts",
     "ledger",
     "node_identity",
     "peers",
@@ -210,7 +211,7 @@ Deno.test("Migration 3 keeps the task history; consumer rows are still replaced 
   old.close();
   const db = Database.open(path);
   try {
-    assertEquals(db.schemaVersion, 3);
+    assertEquals(db.schemaVersion, SCHEMA_VERSION);
     const tasks = new TaskRepo(db);
     assertEquals([tasks.count("consumer"), tasks.count("provider")], [1, 1]);
     const row = {

@@ -121,6 +121,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tasks_by_peer ON tasks (peer_node_id, created_at) WHERE role = 'consumer';
     `,
   },
+  {
+    version: 4,
+    name: "kademlia routing table",
+    sql: `
+      CREATE TABLE kad_contacts (
+        node_id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        port INTEGER NOT NULL,
+        last_seen REAL NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -9,6 +9,8 @@ export { StoreOpenError } from "./errors.ts";
 export { GroupCommit } from "./group_commit.ts";
 export type { GroupCommitOptions, WriteOptions } from "./group_commit.ts";
 export { loadOrCreateIdentity } from "./identity_repo.ts";
+export { KadContactRepo } from "./kad_contact_repo.ts";
+export type { KadContactRow } from "./kad_contact_repo.ts";
 export { MIGRATIONS } from "./migrations.ts";
 export type { Migration } from "./migrations.ts";
 export { PeerRepo } from "./peer_repo.ts";
