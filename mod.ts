@@ -20,9 +20,14 @@
  * @module
  */
 export {
+  checkReachable,
   DEFAULT_POLICY,
   KnarrNode,
   MemoryNetwork,
+  parseRelayedAddress,
+  relayedAddress,
+  RelayReach,
+  RelayTransport,
   TcpTransport,
 } from "./src/node/mod.ts";
 export type {
@@ -37,6 +42,12 @@ export type {
   NodeQueryOptions,
   NodeSidecarOptions,
   NodeStats,
+  ReachAsker,
+  RelayedAddress,
+  RelayReachNode,
+  RelayReachOptions,
+  RelayTransportDeps,
+  SendMessage,
   SkillAccess,
   SkillRunner,
   StartOptions,

@@ -17,6 +17,7 @@ import { Logger } from "../util/mod.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { intFlag, secondsFlag, stringFlag, UsageError } from "./command.ts";
 import { LOG_LEVEL_FLAG, logLevelFlag } from "./flags.ts";
+import { ServeRelay } from "./_relay_reach.ts";
 import { startUpnp, upnpSummary } from "./_upnp.ts";
 
 /** Reads the config file (or defaults) with the command-line overrides applied. */
@@ -208,6 +209,14 @@ export const serveCommand: Command = {
       );
     }
 
+    // Reached through a relay: announced (and joined) with the relayed address.
+    await using relayed = new ServeRelay({
+      node,
+      log: logger,
+      print: (line) => ctx.out.print(line),
+    }, config);
+    if (config.network.relay) relayed.startIfAlways();
+
     // Own skills stored by an earlier run but no longer configured are withdrawn.
     const configured = new Set(config.skills.map((s) => s.name));
     for (
@@ -272,6 +281,11 @@ export const serveCommand: Command = {
           }); retrying in the background`,
         );
       }
+      await relayed.startIfUnreachable({
+        via: outcome.via ?? null,
+        upnpMapped: upnp !== null,
+        signal: ctx.signal,
+      });
     }
 
     background.push((async () => {

@@ -9,7 +9,7 @@ import { readRelay } from "./_relay.ts";
 import { readSidecar } from "./_sidecar.ts";
 import { readSkill } from "./_skill.ts";
 import { DEFAULTS } from "./schema.ts";
-import type { KnarrConfig } from "./schema.ts";
+import type { HostPort, KnarrConfig } from "./schema.ts";
 
 /** Values from command-line flags; each wins over the file. Paths are relative to the cwd. */
 export interface ConfigOverrides {
@@ -124,6 +124,8 @@ function buildConfig(
     "bootstrap",
     "upnp",
     "gossip_fanout",
+    "relay",
+    "relay_when",
   ]);
   const sidecar = new TableReader(file, "sidecar", doc.sidecar, SIDECAR_KEYS);
   const policy = new TableReader(file, "policy", doc.policy, [
@@ -217,6 +219,8 @@ function buildConfig(
         1,
         64,
       ),
+      relay: readRelayAddress(network),
+      relayWhen: readRelayWhen(network),
     },
     sidecar: readSidecar(sidecar, dir),
     skills,
@@ -251,4 +255,30 @@ function sidecarPort(
 ): number | null {
   if (configured === -1) return fallback;
   return configured === 0 ? null : configured;
+}
+
+/** `[network] relay`: the keep relay to be reached through, as `host:port`. */
+function readRelayAddress(network: TableReader): HostPort | null {
+  if (network.raw("relay") === undefined) return null;
+  const text = network.string("relay", "", { min: 1, max: 262 });
+  try {
+    return parseHostPort(text);
+  } catch {
+    return network.fail(
+      "relay",
+      `${show(text)} is not host:port (port 1 to 65535)`,
+    );
+  }
+}
+
+/** `[network] relay_when`: "always" or "unreachable". */
+function readRelayWhen(network: TableReader): "always" | "unreachable" {
+  const value = network.string("relay_when", DEFAULTS.network.relayWhen);
+  if (value !== "always" && value !== "unreachable") {
+    return network.fail(
+      "relay_when",
+      `must be "always" or "unreachable" (got ${show(value)})`,
+    );
+  }
+  return value;
 }

@@ -44,7 +44,13 @@ Deno.test("parseConfig() fills every default of the reference", () => {
     taskSlots: 4,
     maxQueueDepth: 100,
   });
-  assertEquals(c.network, { bootstrap: [], upnp: false, gossipFanout: 3 });
+  assertEquals(c.network, {
+    bootstrap: [],
+    upnp: false,
+    gossipFanout: 3,
+    relay: null,
+    relayWhen: "always",
+  });
   assertEquals(c.sidecar, {
     assetDir: join(dir, "assets"),
     maxTotalSize: 1_073_741_824,
@@ -98,6 +104,8 @@ max_queue_depth = 5
 bootstrap = ["10.0.0.1:9000", "[::1]:9001"]
 upnp = true
 gossip_fanout = 5
+relay = "relay.example:9009"
+relay_when = "unreachable"
 [sidecar]
 asset_dir = "blobs"
 max_total_size = 2048
@@ -142,6 +150,8 @@ bind_identities = true
   );
   assertEquals(c.node.maxTaskTimeout, 0);
   assertEquals(c.network.upnp, true);
+  assertEquals(c.network.relay, { host: "relay.example", port: 9009 });
+  assertEquals(c.network.relayWhen, "unreachable");
   assertEquals(c.network.bootstrap, [{ host: "10.0.0.1", port: 9000 }, {
     host: "::1",
     port: 9001,
@@ -494,6 +504,16 @@ Deno.test("parseConfig() rejects bad files with one line naming the file, the ke
       "unknown sidecar key",
       "[sidecar]\nmax_asset_size = 1",
       /at sidecar\.max_asset_size: unknown key; known keys are asset_dir, max_total_size, asset_ttl, allow_uploads/,
+    ],
+    [
+      "network relay address",
+      `[network]\nrelay = "nowhere"`,
+      /at network\.relay: "nowhere" is not host:port/,
+    ],
+    [
+      "network relay_when",
+      `[network]\nrelay_when = "sometimes"`,
+      /at network\.relay_when: must be "always" or "unreachable"/,
     ],
     [
       "relay key",

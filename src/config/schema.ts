@@ -41,6 +41,10 @@ export interface NetworkSection {
   upnp: boolean;
   /** Peers each gossiped message is forwarded to (1 to 64). Default 3. */
   gossipFanout: number;
+  /** Keep relay to be reached through (a relayed address is announced), or null (default). */
+  relay: HostPort | null;
+  /** Use `relay` "always" (default), or only when a peer cannot dial this node back ("unreachable"). */
+  relayWhen: "always" | "unreachable";
 }
 
 /** `[sidecar]`. */
@@ -184,7 +188,12 @@ export const DEFAULTS = {
     taskSlots: 4,
     maxQueueDepth: 100,
   },
-  network: { upnp: false, gossipFanout: 3 },
+  network: {
+    upnp: false,
+    gossipFanout: 3,
+    relay: null,
+    relayWhen: "always",
+  },
   sidecar: {
     assetDir: "assets",
     maxTotalSize: 1_073_741_824,

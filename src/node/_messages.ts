@@ -15,6 +15,8 @@ import type { Message } from "../wire/mod.ts";
 import type { NodeStats } from "./node_options.ts";
 import type { Transport } from "./transport.ts";
 import type { NodeDht } from "./_dht.ts";
+import { REACH_PLUGIN } from "./reach_check.ts";
+import type { ReachCheck } from "./reach_check.ts";
 
 /** Collaborators of {@linkcode NodeMessages}. */
 export interface NodeMessagesDeps {
@@ -26,6 +28,7 @@ export interface NodeMessagesDeps {
   provider: TaskProvider;
   consumer: TaskConsumer;
   dht: NodeDht;
+  reach: ReachCheck;
 }
 
 /** Decodes, verifies and dispatches received bodies; sends and verifies exchanges. */
@@ -111,6 +114,10 @@ export class NodeMessages {
           reply = null;
           break;
         case "PLUGIN_MESSAGE":
+          if (message.plugin_name === REACH_PLUGIN) {
+            reply = await this.#d.reach.handle(message, senderId);
+            break;
+          }
           if (message.plugin_name !== KADEMLIA_PLUGIN) return null;
           // Answers go back as messages of their own: close now, handle meanwhile.
           this.#d.dht.handle(message, senderId, remoteHost);

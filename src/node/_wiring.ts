@@ -34,6 +34,8 @@ import { NodeMessages } from "./_messages.ts";
 import { NodeAssets } from "./node_assets.ts";
 import { DEFAULT_POLICY } from "./node_options.ts";
 import type { KnarrNodeOptions, NodeStats } from "./node_options.ts";
+import { ReachCheck } from "./reach_check.ts";
+import { RelayTransport } from "./relay_transport.ts";
 import { TcpTransport } from "./transport.ts";
 import type { Transport } from "./transport.ts";
 
@@ -78,7 +80,7 @@ export function wireNode(
   hooks: NodeHooks,
 ): NodeParts {
   const log = hooks.log;
-  const transport = options.transport ?? new TcpTransport({
+  const direct = options.transport ?? new TcpTransport({
     ...(options.maxConnections
       ? { maxConnections: options.maxConnections }
       : {}),
@@ -88,6 +90,8 @@ export function wireNode(
     ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
     logger: log,
   });
+  // Relayed addresses go through their relay; plain ones through `direct` as before.
+  const transport = new RelayTransport({ inner: direct, logger: log });
   const self: SelfAddress = {
     nodeId: identity.nodeId,
     publicKey: identity.publicKey,
@@ -202,6 +206,12 @@ export function wireNode(
     provider,
     consumer,
     dht,
+    reach: new ReachCheck({
+      nodeId: identity.nodeId,
+      send: (to, type, fields, opts) =>
+        hooks.sendMessage(to, type, fields, opts),
+      log,
+    }),
   });
   return {
     transport,

@@ -256,9 +256,10 @@ export class KnarrNode {
     return this.#assets.download(peer, hash, path, options);
   }
 
-  /** Sets the advertised host (one-shot commands use the route toward their bootstrap). */
-  setAdvertiseHost(host: string): void {
+  /** Sets the advertised host, and port when given (a relayed address has the relay's). */
+  setAdvertiseHost(host: string, port?: number): void {
     this.#self.host = host;
+    if (port !== undefined) this.#self.port = port;
   }
 
   /** Joins the network through the first bootstrap that answers. */
@@ -361,10 +362,7 @@ export class KnarrNode {
     return this.#messages.send(to, message, options);
   }
 
-  /**
-   * Handles one received frame body: decode, verify, dispatch. Invalid messages get no
-   * reply and close the connection; nothing a peer sends can throw out of here.
-   */
+  /** Handles one received frame body (decode, verify, dispatch); never throws. */
   async handleBody(
     body: Uint8Array,
     remoteHost: string,

@@ -31,3 +31,15 @@ export type { BridgedSkillsOptions } from "./bridged_skills.ts";
 export type { ApplyOutcome } from "./configured_skills.ts";
 export { fileStamp, watchFile } from "./file_watch.ts";
 export type { FileStamp, WatchFileOptions } from "./file_watch.ts";
+export { RelayReach } from "./relay_reach.ts";
+export type { RelayReachNode, RelayReachOptions } from "./relay_reach.ts";
+export { RelayTransport } from "./relay_transport.ts";
+export type { RelayTransportDeps } from "./relay_transport.ts";
+export {
+  parseRelayedAddress,
+  relayedAddress,
+  relayIdentity,
+} from "./relay_address.ts";
+export type { RelayedAddress } from "./relay_address.ts";
+export { checkReachable, REACH_PLUGIN } from "./reach_check.ts";
+export type { ReachAsker, SendMessage } from "./reach_check.ts";
