@@ -143,3 +143,21 @@ Deno.test("KnarrNode drops hostile knarr-kademlia messages over TCP and keeps it
   );
   assertEquals(rows, [b.nodeId]);
 });
+
+Deno.test("KnarrNode.announce() before join() (as knarr serve does): the DHT records are put within seconds of the join", async () => {
+  const nodes = await network();
+  await using late = await node();
+  try {
+    await late.start({ maintenance: false });
+    // Nobody to put at yet: the records are owed, and retried soon rather than in 30 s.
+    await late.announce(ECHO_SHEET);
+    assertEquals(late.stats.dht?.recordsPut, 0);
+    await late.join([nodes[0]!.address]);
+    await waitFor("DHT records", () => (late.stats.dht?.recordsPut ?? 0) >= 4);
+    const results = await nodes[3]!.query({ name: "echo" });
+    assertEquals(results.map((r) => r.node_id), [late.nodeId]);
+    assertEquals(nodes[3]!.stats.dht?.dhtAnswered, 1);
+  } finally {
+    for (const n of nodes) await n.close();
+  }
+});

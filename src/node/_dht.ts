@@ -35,6 +35,11 @@ import type { Logger } from "../util/mod.ts";
 export const REPUBLISH_S = 1_200;
 /** Seconds between tries of records that found nobody to be put at (before a join). */
 export const RETRY_S = 30;
+/**
+ * The first of those tries comes this soon, each next one twice as late, up to RETRY_S:
+ * `knarr serve` announces its skills just before it joins.
+ */
+export const FIRST_RETRY_MS = 500;
 /** Seconds between bucket refreshes (the original's 60 minutes). */
 export const REFRESH_S = 3_600;
 /** Providers asked directly for their sheets after a DHT lookup. */
@@ -78,6 +83,8 @@ export class NodeDht {
   readonly stats: DhtStats = { dhtAnswered: 0, fallbacks: 0, recordsPut: 0 };
   #d: NodeDhtDeps;
   #timer: ReturnType<typeof setInterval> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #retryMs = FIRST_RETRY_MS;
   #owed = new Set<string>();
   #lastFull = 0;
   #lastRefresh = 0;
@@ -109,8 +116,13 @@ export class NodeDht {
     let sent = 0;
     for (const key of keys) sent += await this.#d.kademlia.provide(key);
     this.stats.recordsPut += sent;
-    if (sent === 0) this.#owed.add(skillName);
-    else this.#owed.delete(skillName);
+    if (sent === 0) {
+      this.#owed.add(skillName);
+      this.#retrySoon();
+    } else {
+      this.#owed.delete(skillName);
+      if (this.#owed.size === 0) this.#retryMs = FIRST_RETRY_MS;
+    }
     return sent;
   }
 
@@ -178,6 +190,7 @@ export class NodeDht {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#retryTimer);
     while (this.#background.size > 0) {
       await Promise.allSettled([...this.#background]);
     }
@@ -241,6 +254,22 @@ export class NodeDht {
       () => this.#spawn(this.#tick()),
       RETRY_S * 1000,
     );
+  }
+
+  /** Retries the owed records with a backoff, until the 30 s timer takes over. */
+  #retrySoon(): void {
+    if (
+      this.#closed || this.#retryTimer !== undefined ||
+      this.#retryMs > RETRY_S * 1000
+    ) return;
+    const ms = this.#retryMs;
+    this.#retryMs *= 2;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#spawn((async () => {
+        for (const name of [...this.#owed]) await this.provide(name);
+      })());
+    }, ms);
   }
 
   async #tick(): Promise<void> {

@@ -35,13 +35,12 @@ export async function handleInbound(
       return drop(ctx, (error as Error).message, message.action, senderId);
     }
     const from = replyAddress(ctx, senderId, remoteHost, rpc.replyPort);
-    if (from) ctx.table.add({ nodeId: senderId, ...from });
     switch (rpc.action) {
       case "FIND_NODE_RESP":
       case "GET_PROVIDERS_RESP":
         if (!ctx.pending.settle(rpc.requestId, senderId, rpc)) {
           drop(ctx, "unsolicited reply", rpc.action, senderId);
-        }
+        } else if (from) ctx.table.add({ nodeId: senderId, ...from });
         return;
       case "FIND_NODE":
       case "GET_PROVIDERS":
@@ -50,6 +49,15 @@ export async function handleInbound(
           return drop(ctx, "rate limited", rpc.action, senderId);
         }
         if (!from) return drop(ctx, "no reply address", rpc.action, senderId);
+        // Beside a peer table, a requester joins the routing table only when it is a peer
+        // (or a contact) already: a one-shot client (`knarr query`, joined ephemerally)
+        // is answered but not kept, else tables fill with clients gone a moment later.
+        if (
+          !ctx.deps.addressOf || ctx.deps.addressOf(senderId) ||
+          ctx.table.get(senderId)
+        ) {
+          ctx.table.add({ nodeId: senderId, ...from });
+        }
         return await answer(ctx, rpc, senderId, from);
     }
   } catch (error) {
@@ -139,8 +147,8 @@ async function storePut(
   if (rpc.proof && !(await verifyRecord(rpc.proof, record))) {
     return drop(ctx, "bad record signature", rpc.action, senderId);
   }
-  // The provider's address comes from the peer table (or the routing table), never
-  // from the payload.
+  // The provider's host comes from the peer table (or the routing table), never from
+  // the payload; its port too, unless it named a new one from that very host.
   const address = ctx.deps.addressOf?.(senderId) ?? ctx.table.get(senderId);
   if (!address) return drop(ctx, "unknown provider", rpc.action, senderId);
   if (
@@ -148,7 +156,7 @@ async function storePut(
       ...record,
       skillKey,
       host: address.host,
-      port: address.port,
+      port: from.host === address.host ? from.port : address.port,
       storedAt: ctx.deps.clock.now(),
       ttl: ctx.options.recordTtlS,
       ...(rpc.proof ? { proof: rpc.proof } : {}),
@@ -156,7 +164,11 @@ async function storePut(
   ) ctx.stats.recordsStored++;
 }
 
-/** Where to send a reply: the peer table, then the routing table, then the source host. */
+/**
+ * Where to send a reply: the peer table, then the routing table, then the source host.
+ * A `_reply_port` from the known host wins over the known port: a node restarted on a
+ * new port is heard from before its new address has spread through the peer tables.
+ */
 function replyAddress(
   ctx: KadContext,
   senderId: string,
@@ -164,7 +176,12 @@ function replyAddress(
   replyPort: number | undefined,
 ): HostPort | undefined {
   const known = ctx.deps.addressOf?.(senderId) ?? ctx.table.get(senderId);
-  if (known) return { host: known.host, port: known.port };
+  if (known) {
+    const port = replyPort && remoteHost === known.host
+      ? replyPort
+      : known.port;
+    return { host: known.host, port };
+  }
   // Only the connection's own source host: a forged port cannot aim replies elsewhere.
   if (replyPort && remoteHost && remoteHost !== "memory") {
     return { host: remoteHost, port: replyPort };

@@ -2,8 +2,10 @@ import { assert, assertEquals } from "../../../tests/assert.ts";
 import { FakeNet } from "./_testing.ts";
 import type { FakeNode } from "./_testing.ts";
 import { bucketIndex } from "./distance.ts";
-import { randomIdInBucket } from "./kademlia.ts";
-import { encodeRpc } from "./rpc_codec.ts";
+import { Identity } from "../../crypto/mod.ts";
+import { Kademlia, randomIdInBucket } from "./kademlia.ts";
+import { signRecord } from "./record_proof.ts";
+import { decodeRpc, encodeRpc } from "./rpc_codec.ts";
 import { providerKey } from "./skill_keys.ts";
 
 /** A network of `n` nodes on distinct hosts, each knowing a few others. */
@@ -253,4 +255,112 @@ Deno.test("Kademlia.refresh() looks up its own id (and random ids of stale bucke
     );
   }
   await net.close();
+});
+
+/** One node with a capturing `send` and a peer table holding only `peers`. */
+async function lone(peers: Map<string, { host: string; port: number }>) {
+  const identity = await Identity.generate();
+  const sent: { to: string; action: string; payload: string }[] = [];
+  const dht = new Kademlia({
+    self: {
+      nodeId: identity.nodeId,
+      host: "10.2.0.1",
+      port: 9000,
+      sidecarPort: 0,
+    },
+    signer: identity,
+    clock: { now: () => 1_700_000_000 },
+    send: (to, action, payload) => {
+      sent.push({ to: `${to.host}:${to.port}`, action, payload });
+      return Promise.resolve();
+    },
+    addressOf: (id) => peers.get(id),
+  });
+  const last = () => {
+    const m = sent.at(-1)!;
+    return { to: m.to, rpc: decodeRpc(m.action, m.payload) };
+  };
+  return { dht, sent, last };
+}
+
+Deno.test("Kademlia.handle() answers a requester that is no peer (a one-shot client) but keeps it out of the routing table", async () => {
+  const peer = await Identity.generate();
+  const client = await Identity.generate();
+  const { dht, last } = await lone(
+    new Map([[peer.nodeId, { host: "10.2.0.2", port: 9000 }]]),
+  );
+  const ask = (who: string, replyPort: number, host: string) => {
+    const { action, payload } = encodeRpc({
+      action: "FIND_NODE",
+      requestId: `r-${who.slice(0, 4)}`,
+      target: who,
+      replyPort,
+    });
+    return dht.handle({ node_id: who, action, payload }, who, host);
+  };
+  await ask(client.nodeId, 5555, "10.2.0.9");
+  assertEquals(last().to, "10.2.0.9:5555");
+  assertEquals(dht.table.get(client.nodeId), undefined);
+  assertEquals(dht.table.size, 0);
+  await ask(peer.nodeId, 9000, "10.2.0.2");
+  assertEquals(last().to, "10.2.0.2:9000");
+  assertEquals(dht.table.get(peer.nodeId)?.port, 9000);
+  await dht.close();
+});
+
+Deno.test("Kademlia.handle() replies to, and records puts at, the new port a known peer names from its own host (a restart)", async () => {
+  const peer = await Identity.generate();
+  // The peer table still holds the port from before the peer's restart.
+  const { dht, last } = await lone(
+    new Map([[peer.nodeId, { host: "10.2.0.2", port: 9000 }]]),
+  );
+  const send = async (
+    rpc: Parameters<typeof encodeRpc>[0],
+    host = "10.2.0.2",
+  ) => {
+    const { action, payload } = encodeRpc(rpc);
+    await dht.handle(
+      { node_id: peer.nodeId, action, payload },
+      peer.nodeId,
+      host,
+    );
+  };
+  await send({
+    action: "GET_PROVIDERS",
+    requestId: "g",
+    skillKey: "echo",
+    replyPort: 9100,
+  });
+  const reply = last();
+  assertEquals(reply.to, "10.2.0.2:9100");
+  assertEquals(dht.table.get(peer.nodeId)?.port, 9100);
+  assert(reply.rpc.action === "GET_PROVIDERS_RESP");
+  const key = await providerKey("echo");
+  await send({
+    action: "PUT_PROVIDER",
+    requestId: "p",
+    skillKey: "echo",
+    sidecarPort: 0,
+    token: reply.rpc.token,
+    proof: await signRecord(peer, {
+      key,
+      nodeId: peer.nodeId,
+      sidecarPort: 0,
+      issuedAt: 1_700_000_000,
+    }),
+    replyPort: 9100,
+  });
+  assertEquals(
+    dht.records.get(key).map((r) => `${r.host}:${r.port}`),
+    ["10.2.0.2:9100"],
+  );
+  // A port named from another host does not redirect replies away from the known address.
+  await send({
+    action: "FIND_NODE",
+    requestId: "f",
+    target: peer.nodeId,
+    replyPort: 7777,
+  }, "10.2.0.66");
+  assertEquals(last().to, "10.2.0.2:9000");
+  await dht.close();
 });
