@@ -175,9 +175,14 @@ function percentile(records: readonly QueryRecord[], q: number): number {
   );
 }
 
-function rssMb(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0) / 1024;
+/** Resident memory of a process in MB, from `ps` (reading /proc needs --allow-all). */
+async function rssMb(pid: number): Promise<number> {
+  const { stdout } = await new Deno.Command("ps", {
+    args: ["-o", "rss=", "-p", String(pid)],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return Number(new TextDecoder().decode(stdout).trim() || 0) / 1024;
 }
 
 /** Runs one `knarr query --name <skill> --json --trace` through `via`. */
@@ -306,7 +311,7 @@ Deno.test(
       }
       const startupMs = performance.now() - t0;
       await sleep(1_000);
-      const rss = members.map((m) => rssMb(m.child!.pid));
+      const rss = await Promise.all(members.map((m) => rssMb(m.child!.pid)));
       const totalRss = rss.reduce((a, b) => a + b, 0);
 
       const providers = members.filter((m) => m.skill !== null);
