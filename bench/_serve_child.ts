@@ -1,5 +1,6 @@
 /** Runs `knarr serve` as a child process for the load benchmarks, with the bundled echo skill. */
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+import { spawnKnarr } from "./_knarr_child.ts";
+
 const ECHO = new URL("../skills/echo.ts", import.meta.url).pathname;
 
 /** A running `knarr serve` child. */
@@ -43,29 +44,10 @@ export async function startServe(
       'input_schema = { text = "string" }',
     ].join("\n") + "\n",
   );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      MAIN,
-      "serve",
-      "--config",
-      `${dir}/knarr.toml`,
-      "--log-level",
-      "error",
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!/Listening: [^\n]*:(\d+)\n/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("knarr serve exited before listening");
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  void child.stdout.pipeTo(new WritableStream());
+  const { child, text } = await spawnKnarr(
+    ["serve", "--config", `${dir}/knarr.toml`, "--log-level", "error"],
+    /Listening: [^\n]*:(\d+)\n/,
+  );
   const port = Number(/Listening: [^\n]*:(\d+)\n/.exec(text)![1]);
   const pid = child.pid;
   return {

@@ -13,6 +13,7 @@
  * Prints figures; never passes or fails on time.
  */
 import { parseArgs } from "node:util";
+import { spawnKnarr } from "./_knarr_child.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -25,7 +26,6 @@ const { values } = parseArgs({
   },
 });
 const RUNS = Number(values.runs);
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const LOAD_TOOL = new URL("./tools/relay_load.ts", import.meta.url).pathname;
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();
@@ -59,30 +59,11 @@ async function startRelay(dir: string): Promise<Relay> {
   const profile = values["cpu-prof"]
     ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`]
     : [];
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      ...profile,
-      MAIN,
-      "relay",
-      "--config",
-      config,
-      "--log-level",
-      "error",
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!text.includes("Relay key:")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("Cannot start knarr relay: it exited early");
-    text += DECODER.decode(value);
-  }
-  reader.releaseLock();
-  await child.stdout.cancel();
+  const { child, text } = await spawnKnarr(
+    ["relay", "--config", config, "--log-level", "error"],
+    /Relay key:/,
+    profile,
+  );
   const port = Number(/Relay listening: [^\n]*:(\d+)/.exec(text)![1]);
   return { child, port };
 }
