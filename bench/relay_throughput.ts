@@ -4,7 +4,12 @@
  * and drives it from this process with pre-signed packets.
  *
  *   deno run -A bench/relay_throughput.ts [--pairs 50] [--packets 4000] [--requests 5000] [--idle 10000]
+ *     [--idle-only] [--settle 0]
  *
+ * `--idle-only` measures idle connections on a fresh relay: the forwarding phases grow the
+ * relay's heap first, which hides what each connection costs. The idle figure is taken 3 s
+ * after the last connection registered; `--settle S` adds one taken S seconds after it, once
+ * V8 has shrunk the young generation that the burst of registrations grew (about 30 s).
  * Prints figures; never passes or fails on time.
  */
 import { parseArgs } from "node:util";
@@ -18,12 +23,15 @@ const { values } = parseArgs({
     packets: { type: "string", default: "4000" },
     requests: { type: "string", default: "5000" },
     idle: { type: "string", default: "10000" },
+    "idle-only": { type: "boolean", default: false },
+    settle: { type: "string", default: "0" },
   },
 });
 const PAIRS = Number(values.pairs);
 const PACKETS_PER_PAIR = Number(values.packets);
 const REQUESTS = Number(values.requests);
 const IDLE = Number(values.idle);
+const SETTLE_MS = Number(values.settle) * 1000;
 const BODY = "x".repeat(100);
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -144,6 +152,10 @@ async function register(
     await signedFrame(identity, { id: "reg", src, dst: "server" }),
   );
   await readFrames(conn, 1);
+}
+
+function perConnection(before: number, after: number, count: number): string {
+  return ((after - before) / count).toFixed(1);
 }
 
 function rssKiB(pid: number): number {
@@ -273,10 +285,19 @@ async function idleMemory(
     out(
       `  relay RSS ${(before / 1024).toFixed(1)} MiB -> ${
         (after / 1024).toFixed(1)
-      } MiB: ${
-        ((after - before) * 1024 / conns.length / 1024).toFixed(1)
-      } KiB per connection`,
+      } MiB: ${perConnection(before, after, conns.length)} KiB per connection`,
     );
+    if (SETTLE_MS > 3_000) {
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS - 3_000));
+      const settled = rssKiB(pid);
+      out(
+        `  after ${SETTLE_MS / 1000} s: relay RSS ${
+          (settled / 1024).toFixed(1)
+        } MiB: ${
+          perConnection(before, settled, conns.length)
+        } KiB per connection`,
+      );
+    }
   } finally {
     for (const conn of conns) conn.close();
   }
@@ -289,8 +310,10 @@ try {
   out(
     `knarr relay pid ${child.pid} on 127.0.0.1:${port}; ${navigator.hardwareConcurrency} CPUs; Deno ${Deno.version.deno}`,
   );
-  await latency(port, identity);
-  await throughput(port, identity);
+  if (!values["idle-only"]) {
+    await latency(port, identity);
+    await throughput(port, identity);
+  }
   await idleMemory(port, child.pid, identity);
 } finally {
   child.kill("SIGTERM");

@@ -9,6 +9,17 @@ export interface FrameWriterLimits {
   maxQueueBytes?: number;
 }
 
+/** The key of {@linkcode WriterOwner}'s idle method: a symbol, so it stays private to `net/`. */
+export const WRITER_IDLE: unique symbol = Symbol("FrameWriter idle");
+
+/** The connection a {@linkcode FrameWriter} writes for (no closures: a writer is made per burst). */
+export interface WriterOwner {
+  /** Called once when a write fails. */
+  close(reason: string, kind: "write_failed"): void;
+  /** Everything queued is written and nobody waits: the owner may drop the writer. */
+  [WRITER_IDLE](writer: FrameWriter): void;
+}
+
 interface Waiter {
   until: number;
   resolve(): void;
@@ -20,14 +31,26 @@ interface Waiter {
  * a write is in progress, go out together in the next write, so frames never interleave.
  */
 export class FrameWriter {
+  // Writers with frames queued this tick, flushed together by one microtask: a burst costs no
+  // closure, and a tick that queues frames for many connections schedules one task.
+  static #due: FrameWriter[] = [];
+  static #spare: FrameWriter[] = [];
+
+  static #flushDue(): void {
+    const due = FrameWriter.#due;
+    FrameWriter.#due = FrameWriter.#spare;
+    for (const writer of due) writer.#flush();
+    due.length = 0;
+    FrameWriter.#spare = due;
+  }
+
   /** When the write in progress started (on `clock`), or -1. */
   writeStartedAt = -1;
   #conn: Deno.Conn;
   #clock: { now(): number };
   #limits: FrameWriterLimits;
-  #onError: (error: Error) => void;
-  // Created when frames are queued, dropped once they are written: idle connections stay small.
-  #outbox: Outbox | null = null;
+  #owner: WriterOwner;
+  #outbox = new Outbox();
   #writing = false;
   #flushScheduled = false;
   #closed = false;
@@ -36,23 +59,39 @@ export class FrameWriter {
   #writtenTotal = 0;
   #waiters: Waiter[] | null = null;
   #drainWaiters: (() => void)[] | null = null;
+  // The chunk being written, and how much of it is.
+  #chunk: Uint8Array | null = null;
+  #offset = 0;
+  // Bound once per writer (a writer lives for one burst): a write in progress then costs a
+  // promise, not a suspended async function.
+  #onWrite = this.#writeDone.bind(this);
 
-  /** Writes to `conn`; `onError` is called once when a write fails. */
+  /** Writes to `conn` for `owner`, which it tells about a failed write and an empty queue. */
   constructor(
     conn: Deno.Conn,
     clock: { now(): number },
     limits: FrameWriterLimits,
-    onError: (error: Error) => void,
+    owner: WriterOwner,
   ) {
     this.#conn = conn;
     this.#clock = clock;
     this.#limits = limits;
-    this.#onError = onError;
+    this.#owner = owner;
   }
 
   /** Frames queued or being written. */
   get frames(): number {
-    return this.#outbox?.frames ?? 0;
+    return this.#outbox.frames;
+  }
+
+  /**
+   * True when nothing is queued, written or waited for: the writer holds no state worth
+   * keeping, and its owner may drop it (a new one behaves the same).
+   */
+  get idle(): boolean {
+    return !this.#writing && !this.#flushScheduled &&
+      this.#outbox.frames === 0 && (this.#waiters?.length ?? 0) === 0 &&
+      this.#drainWaiters === null;
   }
 
   /**
@@ -61,7 +100,7 @@ export class FrameWriter {
    * queued while the socket is free go out together at the end of this tick.
    */
   push(frame: Uint8Array): string | null {
-    const outbox = this.#outbox ??= new Outbox();
+    const outbox = this.#outbox;
     const { maxQueueFrames, maxQueueBytes } = this.#limits;
     if (
       this.#writing &&
@@ -76,7 +115,9 @@ export class FrameWriter {
     this.#queuedTotal += frame.length;
     if (!this.#writing && !this.#flushScheduled) {
       this.#flushScheduled = true;
-      queueMicrotask(() => this.#flush());
+      if (FrameWriter.#due.push(this) === 1) {
+        queueMicrotask(FrameWriter.#flushDue);
+      }
     }
     return null;
   }
@@ -85,16 +126,26 @@ export class FrameWriter {
   written(): Promise<void> {
     const until = this.#queuedTotal;
     if (this.#writtenTotal >= until) return Promise.resolve();
+    return this.#waitUntil(until);
+  }
+
+  /** Resolves when everything queued is written, or the writer closed. */
+  drained(): Promise<void> {
+    if (this.#closed || (this.#outbox.frames === 0 && !this.#writing)) {
+      return Promise.resolve();
+    }
+    return this.#waitForDrain();
+  }
+
+  // The waits are methods of their own: a closure in written() or drained() would allocate a
+  // context on every call, the fast paths included.
+  #waitUntil(until: number): Promise<void> {
     return new Promise((resolve, reject) =>
       (this.#waiters ??= []).push({ until, resolve, reject })
     );
   }
 
-  /** Resolves when everything queued is written, or the writer closed. */
-  drained(): Promise<void> {
-    if (this.#closed || (this.#outbox === null && !this.#writing)) {
-      return Promise.resolve();
-    }
+  #waitForDrain(): Promise<void> {
     return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
   }
 
@@ -102,40 +153,68 @@ export class FrameWriter {
   close(error: Error): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#outbox?.clear();
-    this.#outbox = null;
+    this.#outbox.clear();
     for (const waiter of this.#waiters?.splice(0) ?? []) waiter.reject(error);
     this.#wakeDrainWaiters();
   }
 
-  async #flush(): Promise<void> {
+  #flush(): void {
     this.#flushScheduled = false;
-    const outbox = this.#outbox;
-    if (this.#writing || outbox === null || this.#closed) return;
+    if (this.#writing || this.#outbox.frames === 0 || this.#closed) return;
     this.#writing = true;
+    this.#writeNext();
+  }
+
+  /** Starts on the next chunk, or stops writing when there is none. */
+  #writeNext(): void {
+    const chunk = this.#closed ? null : this.#outbox.take();
+    if (chunk === null) return this.#stopped();
+    this.#chunk = chunk;
+    this.#offset = 0;
+    this.writeStartedAt = this.#clock.now();
+    this.#writeRest();
+  }
+
+  #writeRest(): void {
+    const chunk = this.#chunk!;
+    const offset = this.#offset;
     try {
-      for (
-        let chunk = outbox.take();
-        chunk !== null && !this.#closed;
-        chunk = outbox.take()
-      ) {
-        this.writeStartedAt = this.#clock.now();
-        for (let offset = 0; offset < chunk.length;) {
-          offset += await this.#conn.write(chunk.subarray(offset));
-        }
-        this.writeStartedAt = -1;
-        this.#writtenTotal += chunk.length;
-        outbox.written();
-        if (this.#waiters !== null) this.#settleWaiters(this.#waiters);
-      }
+      this.#conn.write(offset === 0 ? chunk : chunk.subarray(offset)).then(
+        this.#onWrite,
+        this.#onWrite,
+      );
     } catch (error) {
-      if (!this.#closed) this.#onError(error as Error);
-    } finally {
-      this.writeStartedAt = -1;
-      this.#writing = false;
+      this.#writeDone(error);
     }
-    if (this.#outbox === outbox && outbox.frames === 0) this.#outbox = null;
+  }
+
+  /** A write resolved to the bytes written, or rejected (with anything else). */
+  #writeDone(result: unknown): void {
+    if (typeof result !== "number") {
+      this.#chunk = null;
+      if (!this.#closed) {
+        const message = result instanceof Error ? result.message : result;
+        this.#owner.close(`write failed: ${message}`, "write_failed");
+      }
+      return this.#stopped();
+    }
+    const chunk = this.#chunk!;
+    this.#offset += result;
+    if (this.#offset < chunk.length) return this.#writeRest();
+    this.#chunk = null;
+    this.writeStartedAt = -1;
+    this.#writtenTotal += chunk.length;
+    this.#outbox.written();
+    if (this.#waiters !== null) this.#settleWaiters(this.#waiters);
+    this.#writeNext();
+  }
+
+  #stopped(): void {
+    this.writeStartedAt = -1;
+    this.#writing = false;
     this.#wakeDrainWaiters();
+    // Dropped rather than kept: an idle connection then holds no writer.
+    if (!this.#closed && this.idle) this.#owner[WRITER_IDLE](this);
   }
 
   #settleWaiters(waiters: Waiter[]): void {

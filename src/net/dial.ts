@@ -1,6 +1,7 @@
 /** Outbound connections: connect with a signal, or dial with a deadline. */
-import { formatAddress, FrameConnection } from "./frame_connection.ts";
-import type { ConnectionLimits } from "./frame_connection.ts";
+import { FrameConnection } from "./frame_connection.ts";
+import { formatAddress } from "./connection_limits.ts";
+import type { ConnectionLimits } from "./connection_limits.ts";
 import { NetTimeoutError } from "./errors.ts";
 
 /** Options for {@linkcode connect}: the signal and the connection's limits. */

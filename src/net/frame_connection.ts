@@ -4,50 +4,24 @@ import {
   FRAME_HEADER_BYTES,
   FrameReader,
 } from "./frame_reader.ts";
-import type { FrameLimits } from "./frame_reader.ts";
-import { FrameWriter } from "./_frame_writer.ts";
+import { FrameWriter, WRITER_IDLE } from "./_frame_writer.ts";
+import { readerOptionsOf } from "./_reader_options.ts";
+import type {
+  CloseKind,
+  ConnectionLimits,
+  ReadEnd,
+  RemoteAddress,
+} from "./connection_limits.ts";
 
-/** Why a connection closed. */
-export type CloseKind =
-  /** Closed by its owner, or the peer went away. */
-  | "normal"
-  /** Nothing arrived within `idleTimeoutMs` while waiting for data. */
-  | "idle"
-  /** {@linkcode FrameConnection.completeHandshake} was not called within `handshakeTimeoutMs`. */
-  | "handshake_timeout"
-  /** The outbound queue went over `maxQueueFrames` or `maxQueueBytes`. */
-  | "slow"
-  /** One write took longer than `writeTimeoutMs`. */
-  | "write_timeout"
-  /** A write failed. */
-  | "write_failed";
-
-/** Why the read side stopped. */
-export type ReadEnd =
-  /** The peer closed its side cleanly. */
-  | "eof"
-  /** A frame length outside the limits, or the stream ended inside a frame. */
-  | "malformed"
-  /** The connection failed or was closed locally. */
-  | "failed";
-
-/** The per-protocol limits and deadlines of a connection. */
-export interface ConnectionLimits extends FrameLimits {
-  /** First read buffer size; it grows while reads fill it. Default 1,024 bytes. */
-  initialReadBufferBytes?: number;
-  /** Received frames stay valid after later reads (zero-copy forwarding). Default false. */
-  retainFrames?: boolean;
-  /** Frames waiting behind a write in progress before the peer counts as too slow. Default: unbounded. */
-  maxQueueFrames?: number;
-  /** Bytes waiting behind a write in progress before the peer counts as too slow. Default: unbounded. */
-  maxQueueBytes?: number;
-  /** Close when no whole frame arrives for this long while waiting for one. Default 0: never. */
-  idleTimeoutMs?: number;
-  /** Close unless the owner calls `completeHandshake()` this soon after opening. Default 0: never. */
-  handshakeTimeoutMs?: number;
-  /** Close when one write takes longer than this. Default 0: never. */
-  writeTimeoutMs?: number;
-}
+/**
+ * Receives the next frame of {@linkcode FrameConnection.waitForFrame}: a whole frame, length
+ * prefix included, as a view (valid until the next read unless frames are retained), or null
+ * when reading stopped (`readEnd` says why).
+ */
+export type FrameCallback = (
+  conn: FrameConnection,
+  frame: Uint8Array | null,
+) => void;
 
 /** Options for {@linkcode FrameConnection}; one object may be shared by many connections. */
 export interface FrameConnectionOptions extends ConnectionLimits {
@@ -55,14 +29,6 @@ export interface FrameConnectionOptions extends ConnectionLimits {
   clock?: { now(): number };
   /** Called once, synchronously, when a connection closes (its queue is already dropped). */
   onClose?(conn: FrameConnection): void;
-}
-
-/** Where a connection comes from. */
-export interface RemoteAddress {
-  /** IP address. */
-  hostname: string;
-  /** TCP port. */
-  port: number;
 }
 
 const SYSTEM_CLOCK = { now: () => performance.now() };
@@ -90,11 +56,13 @@ export class FrameConnection {
   #options: FrameConnectionOptions;
   #clock: { now(): number };
   #reader: FrameReader;
-  // Created with the first frame sent: a connection that only reads stays small.
+  // Created when a frame is sent, dropped once everything is written: idle connections stay small.
   #writer: FrameWriter | null = null;
   #readSince = -1;
   #handshaken: boolean;
   #closed = false;
+  // Set while waitForFrame() waits: the bytes read are handed to it instead of to a promise.
+  #waiting: FrameCallback | null = null;
 
   /** Wraps an open connection. */
   constructor(conn: Deno.Conn, options: FrameConnectionOptions = {}) {
@@ -103,19 +71,7 @@ export class FrameConnection {
     this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.openedAt = this.#clock.now();
     this.#handshaken = !(options.handshakeTimeoutMs! > 0);
-    this.#reader = new FrameReader(conn, {
-      ...(options.minFrameBytes === undefined
-        ? {}
-        : { minFrameBytes: options.minFrameBytes }),
-      ...(options.maxFrameBytes === undefined
-        ? {}
-        : { maxFrameBytes: options.maxFrameBytes }),
-      ...(options.initialReadBufferBytes === undefined
-        ? {}
-        : { initialBufferBytes: options.initialReadBufferBytes }),
-      retainFrames: options.retainFrames ?? false,
-      peer: `"${formatAddress(this.remote)}"`,
-    });
+    this.#reader = new FrameReader(conn, readerOptionsOf(options));
   }
 
   /** True once closed by either side. */
@@ -162,8 +118,26 @@ export class FrameConnection {
     const frame = this.bufferedFrame();
     if (frame !== undefined) return Promise.resolve(frame);
     if (this.readEnd !== null) return Promise.resolve(null);
-    this.#readSince = this.#clock.now();
+    this.#startWaiting();
     return this.#readMore();
+  }
+
+  /**
+   * Calls `callback` once with the next whole frame, or with null when reading stopped (as
+   * {@linkcode readFrame} resolves). A connection waiting this way holds no promise or suspended
+   * function of its owner: the cheapest way for many idle connections to wait. One wait at a
+   * time; an exception from `callback` closes the connection.
+   */
+  waitForFrame(callback: FrameCallback): void {
+    const frame = this.bufferedFrame();
+    if (frame !== undefined || this.readEnd !== null) {
+      this.#deliverSoon(callback, frame ?? null);
+      return;
+    }
+    this.#waiting = callback;
+    this.#startWaiting();
+    // Settles with null once the callback has the frame: nothing waits on it.
+    this.#readMore();
   }
 
   // A promise chain, not an async function: an idle connection waits here, and a suspended
@@ -172,10 +146,10 @@ export class FrameConnection {
     try {
       return this.#conn.read(this.#reader.space()).then(
         this.#onRead,
-        this.#onReadError,
+        this.#onRead,
       );
     } catch (error) {
-      return Promise.resolve(this.#onReadError(error as Error));
+      return Promise.resolve(this.#readDone(error as Error));
     }
   }
 
@@ -188,6 +162,14 @@ export class FrameConnection {
       this.#stopReading(error as Error);
       return undefined;
     }
+  }
+
+  /**
+   * Declares that no frame read so far is referenced any more (with `retainFrames`): the read
+   * buffer is then reused instead of replaced. Releasing a frame still in use corrupts it.
+   */
+  releaseFrames(): void {
+    this.#reader.releaseFrames();
   }
 
   /** Marks the protocol's handshake done: the handshake deadline no longer applies. */
@@ -225,7 +207,7 @@ export class FrameConnection {
       this.#conn,
       this.#clock,
       this.#options,
-      (error) => this.close(`write failed: ${error.message}`, "write_failed"),
+      this,
     );
     const overflow = writer.push(frame);
     if (overflow === null) return true;
@@ -286,42 +268,81 @@ export class FrameConnection {
     this.#options.onClose?.(this);
   }
 
+  /**
+   * The writer has nothing left to do (its call, private to `net/`): it is dropped.
+   *
+   * @ignore
+   */
+  [WRITER_IDLE](writer: FrameWriter): void {
+    if (this.#writer === writer) this.#writer = null;
+  }
+
   /** Waits for pending writes, then closes. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.drained();
     this.close();
   }
 
-  // Bound once: a pending read then costs no closure of its own.
-  #onRead = (
-    n: number | null,
-  ): Uint8Array | null | Promise<Uint8Array | null> => {
+  // Bound once, and one function for both outcomes: a waiting connection holds one bound
+  // function rather than two closures and their context.
+  #onRead = this.#readDone.bind(this);
+
+  /** A read resolved to a count or null (the end), or rejected (with anything else). */
+  #readDone(result: unknown): Uint8Array | null | Promise<Uint8Array | null> {
+    if (typeof result !== "number" && result !== null) {
+      this.#stopReading(
+        result instanceof Error ? result : new Error(String(result)),
+      );
+      return this.#settle(null);
+    }
+    const n = result;
     const reader = this.#reader;
+    let frame: Uint8Array | null = null;
     try {
       if (n === null) {
         reader.ended();
         this.readEnd ??= "eof";
       } else {
         reader.received(n);
-        const frame = this.bufferedFrame();
-        if (frame === undefined && this.readEnd === null) {
+        const next = this.bufferedFrame();
+        if (next === undefined && this.readEnd === null) {
           return this.#readMore();
         }
-        this.#readSince = -1;
-        return frame ?? null;
+        frame = next ?? null;
       }
     } catch (error) {
       this.#stopReading(error as Error);
     }
-    this.#readSince = -1;
-    return null;
-  };
+    return this.#settle(frame);
+  }
 
-  #onReadError = (error: Error): null => {
+  /** The read is over: the frame goes to the waiting callback, if any, else to the promise. */
+  #settle(frame: Uint8Array | null): Uint8Array | null {
     this.#readSince = -1;
-    this.#stopReading(error);
+    const callback = this.#waiting;
+    if (callback === null) return frame;
+    this.#waiting = null;
+    this.#deliver(callback, frame);
     return null;
-  };
+  }
+
+  // Only an idle deadline needs the time: without one, a waiting connection holds no number.
+  #startWaiting(): void {
+    if (this.#options.idleTimeoutMs! > 0) this.#readSince = this.#clock.now();
+  }
+
+  // A method of its own: the closure would otherwise cost every waitForFrame() a context.
+  #deliverSoon(callback: FrameCallback, frame: Uint8Array | null): void {
+    queueMicrotask(() => this.#deliver(callback, frame));
+  }
+
+  #deliver(callback: FrameCallback, frame: Uint8Array | null): void {
+    try {
+      callback(this, frame);
+    } catch (error) {
+      this.close(`Cannot handle frame: ${(error as Error).message}`);
+    }
+  }
 
   #stopReading(error: Error): void {
     const malformed = error instanceof RangeError ||
@@ -331,11 +352,4 @@ export class FrameConnection {
       this.closeReason = error.message;
     }
   }
-}
-
-/** `host:port`, with brackets around an IPv6 host. */
-export function formatAddress(address: RemoteAddress): string {
-  return address.hostname.includes(":")
-    ? `[${address.hostname}]:${address.port}`
-    : `${address.hostname}:${address.port}`;
 }

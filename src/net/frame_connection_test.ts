@@ -173,3 +173,48 @@ Deno.test("FrameConnection.frames() yields body copies until the connection clos
   await reading;
   assertEquals(closes, ["normal: done"]);
 });
+
+Deno.test("FrameConnection.waitForFrame() hands each frame to the callback, then null at the end", async () => {
+  const { fake, conn } = open();
+  fake.incoming = [
+    new Uint8Array([0, 0, 0, 1, 7, 0, 0]),
+    new Uint8Array([0, 1, 8]),
+  ];
+  const got: (number[] | null)[] = [];
+  const ended = Promise.withResolvers<void>();
+  const callback = (c: FrameConnection, frame: Uint8Array | null) => {
+    assertStrictEquals(c, conn);
+    got.push(frame === null ? null : [...frame]);
+    if (frame === null) ended.resolve();
+    else c.waitForFrame(callback);
+  };
+  conn.waitForFrame(callback);
+  await tick();
+  assertEquals(got, [[0, 0, 0, 1, 7], [0, 0, 0, 1, 8]]);
+  conn.close();
+  await ended.promise;
+  assertEquals(got.at(-1), null);
+  assertStrictEquals(conn.readEnd, "failed");
+});
+
+Deno.test("FrameConnection.waitForFrame() closes the connection when the callback throws", async () => {
+  const { fake, conn, closes } = open();
+  fake.incoming = [new Uint8Array([0, 0, 0, 1, 7])];
+  conn.waitForFrame(() => {
+    throw new Error("boom");
+  });
+  await tick();
+  assertEquals(closes, ["normal: Cannot handle frame: boom"]);
+});
+
+Deno.test("FrameConnection.sendFrame() writes again after its queue drained", async () => {
+  const { fake, conn } = open();
+  assert(conn.sendFrame(new Uint8Array([0, 0, 0, 1, 1])));
+  await conn.drained();
+  assertStrictEquals(conn.queuedFrames, 0);
+  await conn.send(new Uint8Array([2]));
+  assertEquals(fake.writes, [
+    new Uint8Array([0, 0, 0, 1, 1]),
+    new Uint8Array([0, 0, 0, 1, 2]),
+  ]);
+});

@@ -69,8 +69,8 @@ export interface ByteSource {
 export interface FrameReaderOptions extends FrameLimits {
   /** First read buffer size; it doubles while reads fill it. Default 1,024 bytes. */
   initialBufferBytes?: number;
-  /** Name of the peer in error messages. Default "peer". */
-  peer?: string;
+  /** Name of the peer in error messages, or a function naming the source's peer when an error needs it. Default "peer". */
+  peer?: string | ((source: ByteSource) => string);
   /**
    * Frames stay valid for as long as they are referenced: bytes a frame was handed out from are
    * never overwritten (the reader moves on to a new buffer instead), so frames can be queued for
@@ -93,7 +93,7 @@ export interface FrameReaderOptions extends FrameLimits {
  */
 export class FrameReader {
   #source: ByteSource;
-  #peer: string;
+  #peer: string | ((source: ByteSource) => string);
   #min: number;
   #max: number;
   #retain: boolean;
@@ -133,7 +133,7 @@ export class FrameReader {
       ((b[s + 1]! << 16) | (b[s + 2]! << 8) | b[s + 3]!);
     if (length < this.#min || length > this.#max) {
       throw new RangeError(
-        `Cannot read frame from ${this.#peer}: ${
+        `Cannot read frame from ${this.#peerName()}: ${
           limitText(length, this.#min, this.#max)
         }`,
       );
@@ -177,7 +177,8 @@ export class FrameReader {
       needed += Math.min(length, this.#max);
     }
     this.#reserve(needed);
-    return this.#buffer.subarray(this.#end);
+    // The buffer itself when it is all free: a read waiting on an idle connection holds no view.
+    return this.#end === 0 ? this.#buffer : this.#buffer.subarray(this.#end);
   }
 
   /** Records `n` bytes read into {@linkcode space}; the buffer grows while reads fill it. */
@@ -189,14 +190,28 @@ export class FrameReader {
     }
   }
 
+  /**
+   * Declares that no frame handed out so far is referenced any more: the bytes they came from
+   * may be read into again instead of moving on to a new buffer (only matters when frames are
+   * retained). Releasing a frame that is still in use corrupts it.
+   */
+  releaseFrames(): void {
+    this.#handedOut = false;
+  }
+
   /** Records the end of the stream; throws `SyntaxError` when it ends inside a frame. */
   ended(): void {
     if (this.#end === this.#start) return;
     throw new SyntaxError(
-      `Cannot read frame from ${this.#peer}: stream ended ${
+      `Cannot read frame from ${this.#peerName()}: stream ended ${
         this.#end - this.#start
       } bytes into a frame`,
     );
+  }
+
+  #peerName(): string {
+    const peer = this.#peer;
+    return typeof peer === "string" ? peer : peer(this.#source);
   }
 
   /** Makes room for `needed` bytes from the read position, and for a read of useful size. */

@@ -188,3 +188,36 @@ Deno.test("encodeFrame() and FrameReader match the knarr framing vectors", async
     await assertRejects(() => truncated.next(), SyntaxError);
   });
 });
+
+Deno.test("FrameReader.releaseFrames() lets a retaining reader read into the same buffer again", async (t) => {
+  const frames = concat(
+    encodeFrame(new Uint8Array(100).fill(1)),
+    encodeFrame(new Uint8Array(100).fill(2)),
+  );
+  await t.step(
+    "retained frames keep their bytes: the next frame goes after them",
+    async () => {
+      const reader = new FrameReader(source(frames, 104), {
+        initialBufferBytes: 256,
+        retainFrames: true,
+      });
+      const first = (await reader.next())!;
+      const second = (await reader.next())!;
+      assertStrictEquals(second.byteOffset, first.byteOffset + 104);
+      assertEquals([first[4], second[4]], [1, 2]);
+    },
+  );
+  await t.step("released frames give their bytes back", async () => {
+    const reader = new FrameReader(source(frames, 104), {
+      initialBufferBytes: 256,
+      retainFrames: true,
+    });
+    const first = (await reader.next())!;
+    const buffer = first.buffer;
+    reader.releaseFrames();
+    const second = (await reader.next())!;
+    assertStrictEquals(second.buffer, buffer);
+    assertStrictEquals(second.byteOffset, 0);
+    assertEquals(second[4], 2);
+  });
+});

@@ -12,14 +12,18 @@ export type {
   FrameLimits,
   FrameReaderOptions,
 } from "./frame_reader.ts";
-export { formatAddress, FrameConnection } from "./frame_connection.ts";
+export { FrameConnection } from "./frame_connection.ts";
+export type {
+  FrameCallback,
+  FrameConnectionOptions,
+} from "./frame_connection.ts";
+export { formatAddress } from "./connection_limits.ts";
 export type {
   CloseKind,
   ConnectionLimits,
-  FrameConnectionOptions,
   ReadEnd,
   RemoteAddress,
-} from "./frame_connection.ts";
+} from "./connection_limits.ts";
 export { TcpServer } from "./tcp_server.ts";
 export type {
   ConnectionHandler,

@@ -1,15 +1,15 @@
 /** The protocol listener (Deno.listen): connection caps, per-address caps, one sweep for all deadlines. */
 import type { Logger } from "../util/mod.ts";
 import { SILENT_LOGGER, sleep } from "../util/mod.ts";
-import { formatAddress, FrameConnection } from "./frame_connection.ts";
-import type {
-  ConnectionLimits,
-  FrameConnectionOptions,
-  RemoteAddress,
-} from "./frame_connection.ts";
+import { FrameConnection } from "./frame_connection.ts";
+import type { FrameConnectionOptions } from "./frame_connection.ts";
+import { formatAddress } from "./connection_limits.ts";
+import type { ConnectionLimits, RemoteAddress } from "./connection_limits.ts";
 
 /** Options for {@linkcode TcpServer.listen}: the address, the caps, and each connection's limits. */
-export interface TcpServerOptions extends ConnectionLimits {
+export interface TcpServerOptions<
+  C extends FrameConnection = FrameConnection,
+> extends ConnectionLimits {
   /** Interface to listen on. */
   hostname: string;
   /** 0 picks a free port. */
@@ -31,13 +31,29 @@ export interface TcpServerOptions extends ConnectionLimits {
   /** Called for each connection refused at accept; default: a warning in the log. */
   onRefused?(remote: RemoteAddress, limit: "total" | "per_address"): void;
   /** Called once, synchronously, when an accepted connection closes. */
-  onClose?(conn: FrameConnection): void;
+  onClose?(conn: C): void;
+  /**
+   * The class of the accepted connections: a subclass of FrameConnection may keep what a
+   * protocol needs per connection, without an object or a map entry of its own. Default
+   * FrameConnection.
+   */
+  connectionClass?: new (
+    conn: Deno.Conn,
+    options: FrameConnectionOptions,
+  ) => C;
   /** Default: silent. */
   logger?: Logger;
 }
 
-/** Called for each accepted connection; the server closes it when the promise settles. */
-export type ConnectionHandler = (conn: FrameConnection) => Promise<void>;
+/**
+ * Called for each accepted connection. When it returns a promise, the server closes the
+ * connection once the promise settles, and `close()` waits for it; a handler that returns
+ * nothing owns the connection until the connection closes (then the server holds nothing for
+ * it but the connection: the cheapest way to serve many idle connections).
+ */
+export type ConnectionHandler<C extends FrameConnection = FrameConnection> = (
+  conn: C,
+) => Promise<void> | void;
 
 /** Counters of refused connections. */
 export interface TcpServerStats {
@@ -52,8 +68,8 @@ export interface TcpServerStats {
 const ACCEPT_RETRY_MS = 100;
 const DEFAULT_IN_USE_ADVICE = "stop the other process or choose another port";
 
-/** A TCP listener dispatching framed connections to a handler. */
-export class TcpServer {
+/** A TCP listener dispatching framed connections (of class `C`) to a handler. */
+export class TcpServer<C extends FrameConnection = FrameConnection> {
   /** The bound host. */
   readonly hostname: string;
   /** The bound port (the free one picked when asked for 0). */
@@ -65,28 +81,39 @@ export class TcpServer {
     refusedPerAddress: 0,
   };
   #listener: Deno.TcpListener;
-  #handler: ConnectionHandler;
-  #options: TcpServerOptions;
+  #handler: ConnectionHandler<C>;
+  #options: TcpServerOptions<C>;
   // Shared by every connection: the limits, and the close bookkeeping.
   #connectionOptions: FrameConnectionOptions;
+  #connectionClass: new (conn: Deno.Conn, options: FrameConnectionOptions) => C;
   #logger: Logger;
-  #open = new Set<FrameConnection>();
+  #open = new Set<C>();
   #perAddress = new Map<string, number>();
   #tasks = new Set<Promise<void>>();
-  #acceptLoop: Promise<void>;
+  // Resolved when accepting stopped; accepting is a promise chain, not an async loop: an
+  // await per connection costs more than a reaction.
+  #acceptStopped = Promise.withResolvers<void>();
+  #onAccepted = this.#accepted.bind(this);
+  #onAcceptFailed = this.#acceptFailed.bind(this);
   #sweep: ReturnType<typeof setInterval> | undefined;
   #stop = new AbortController();
   #closing: Promise<void> | null = null;
 
   private constructor(
     listener: Deno.TcpListener,
-    handler: ConnectionHandler,
-    options: TcpServerOptions,
+    handler: ConnectionHandler<C>,
+    options: TcpServerOptions<C>,
   ) {
     this.#listener = listener;
     this.#handler = handler;
     this.#options = options;
     this.#logger = options.logger ?? SILENT_LOGGER;
+    // Without a class of its own, C is FrameConnection.
+    this.#connectionClass = options.connectionClass ??
+      (FrameConnection as new (
+        conn: Deno.Conn,
+        options: FrameConnectionOptions,
+      ) => C);
     const addr = listener.addr as Deno.NetAddr;
     this.hostname = addr.hostname;
     this.port = addr.port;
@@ -95,7 +122,7 @@ export class TcpServer {
       ...options,
       idleTimeoutMs,
       maxFrameBytes: options.maxFrameBytes ?? 1_048_576,
-      onClose: (conn) => this.#forget(conn),
+      onClose: (conn) => this.#forget(conn as C),
     };
     const deadlines = [
       idleTimeoutMs,
@@ -107,14 +134,14 @@ export class TcpServer {
         Math.min(1_000, Math.max(10, Math.min(...deadlines) / 4));
       this.#sweep = setInterval(() => this.#enforceDeadlines(), every);
     }
-    this.#acceptLoop = this.#accept();
+    this.#acceptNext();
   }
 
   /** Binds and starts accepting; throws a one-line error naming the address when it is unusable. */
-  static listen(
-    options: TcpServerOptions,
-    handler: ConnectionHandler,
-  ): TcpServer {
+  static listen<C extends FrameConnection = FrameConnection>(
+    options: TcpServerOptions<C>,
+    handler: ConnectionHandler<C>,
+  ): TcpServer<C> {
     let listener: Deno.TcpListener;
     try {
       listener = Deno.listen({
@@ -148,42 +175,44 @@ export class TcpServer {
   }
 
   /** The open inbound connections. */
-  connections(): IterableIterator<FrameConnection> {
+  connections(): IterableIterator<C> {
     return this.#open.values();
   }
 
-  async #accept(): Promise<void> {
-    const max = this.#options.maxConnections ?? 256;
-    const maxPer = this.#options.maxConnectionsPerAddress ?? 64;
-    while (!this.#stop.signal.aborted) {
-      let raw: Deno.TcpConn;
-      try {
-        raw = await this.#listener.accept();
-      } catch (error) {
-        if (this.#stop.signal.aborted) return;
-        // e.g. out of file descriptors: back off instead of spinning
-        this.#logger.warn(
-          `Cannot accept connection: ${(error as Error).message}`,
-        );
-        await sleep(ACCEPT_RETRY_MS, this.#stop.signal).catch(() => {});
-        continue;
-      }
-      const remote = raw.remoteAddr as Deno.NetAddr;
-      const host = remote.hostname;
-      const perAddress = this.#perAddress.get(host) ?? 0;
-      if (this.#open.size >= max || perAddress >= maxPer) {
-        this.#refuse(raw, remote, this.#open.size >= max);
-        continue;
-      }
+  #acceptNext(): void {
+    if (this.#stop.signal.aborted) return this.#acceptStopped.resolve();
+    this.#listener.accept().then(this.#onAccepted, this.#onAcceptFailed);
+  }
+
+  #accepted(raw: Deno.TcpConn): void {
+    const remote = raw.remoteAddr as Deno.NetAddr;
+    const host = remote.hostname;
+    const perAddress = this.#perAddress.get(host) ?? 0;
+    const total = this.#open.size >= (this.#options.maxConnections ?? 256);
+    if (
+      total || perAddress >= (this.#options.maxConnectionsPerAddress ?? 64)
+    ) {
+      this.#refuse(raw, remote, total);
+    } else {
       this.stats.accepted++;
       try {
         raw.setNoDelay(true);
       } catch { /* already reset by the peer: the first read reports it */ }
-      const conn = new FrameConnection(raw, this.#connectionOptions);
+      const conn = new this.#connectionClass(raw, this.#connectionOptions);
       this.#open.add(conn);
       this.#perAddress.set(host, perAddress + 1);
       this.#run(conn);
     }
+    this.#acceptNext();
+  }
+
+  #acceptFailed(error: unknown): void {
+    if (this.#stop.signal.aborted) return this.#acceptStopped.resolve();
+    // e.g. out of file descriptors: back off instead of spinning
+    this.#logger.warn(`Cannot accept connection: ${(error as Error).message}`);
+    sleep(ACCEPT_RETRY_MS, this.#stop.signal).catch(() => {}).then(() =>
+      this.#acceptNext()
+    );
   }
 
   #refuse(raw: Deno.TcpConn, remote: Deno.NetAddr, total: boolean): void {
@@ -206,13 +235,14 @@ export class TcpServer {
   }
 
   // A promise chain rather than an async function: every idle connection holds one.
-  #run(conn: FrameConnection): void {
-    let handled: Promise<void>;
+  #run(conn: C): void {
+    let handled: Promise<void> | void;
     try {
       handled = this.#handler(conn);
     } catch (error) {
       handled = Promise.reject(error);
     }
+    if (handled === undefined) return;
     const task: Promise<void> = handled.then(
       () => this.#settled(conn, task, null),
       (error) => this.#settled(conn, task, error as Error),
@@ -220,7 +250,7 @@ export class TcpServer {
     this.#tasks.add(task);
   }
 
-  #settled(conn: FrameConnection, task: Promise<void>, error: Error | null) {
+  #settled(conn: C, task: Promise<void>, error: Error | null) {
     if (error !== null) {
       this.#logger.warn(
         `Connection from "${conn.remote.hostname}" failed: ${error.message}`,
@@ -230,7 +260,7 @@ export class TcpServer {
     this.#tasks.delete(task);
   }
 
-  #forget(conn: FrameConnection): void {
+  #forget(conn: C): void {
     if (!this.#open.delete(conn)) return;
     const host = conn.remote.hostname;
     const left = (this.#perAddress.get(host) ?? 1) - 1;
@@ -241,7 +271,9 @@ export class TcpServer {
 
   #enforceDeadlines(): void {
     const now = (this.#options.clock ?? performance).now();
-    for (const conn of this.#open) conn.enforceDeadlines(now);
+    // forEach, not for…of: a sweep runs too rarely to be optimized, and unoptimized for…of
+    // allocates an iterator result per connection (garbage that grows the young heap).
+    this.#open.forEach((conn) => conn.enforceDeadlines(now));
   }
 
   /** Stops accepting, closes every connection and waits for handlers; idempotent. */
@@ -252,7 +284,7 @@ export class TcpServer {
       try {
         this.#listener.close();
       } catch { /* already closed */ }
-      await this.#acceptLoop;
+      await this.#acceptStopped.promise;
       for (const conn of [...this.#open]) conn.close("server shutting down");
       await Promise.allSettled([...this.#tasks]);
     })();

@@ -8,11 +8,11 @@ import {
   connect,
   dial,
   encodeFrame,
+  FrameConnection,
   NetTimeoutError,
   TcpServer,
   withDeadline,
 } from "./mod.ts";
-import type { FrameConnection } from "./mod.ts";
 
 function echoServer(
   options: Partial<Parameters<typeof TcpServer.listen>[0]> = {},
@@ -179,6 +179,40 @@ Deno.test("TcpServer applies a protocol's own limits and reports refusals and cl
     greeted.close();
     silent.close();
   }
+});
+
+Deno.test("TcpServer makes connections of the given class, owned by a handler that returns nothing", async () => {
+  class Counted extends FrameConnection {
+    received = 0;
+  }
+  const ended = Promise.withResolvers<Counted>();
+  const onFrame = (c: FrameConnection, frame: Uint8Array | null) => {
+    const conn = c as Counted;
+    if (frame === null) return ended.resolve(conn);
+    conn.received++;
+    conn.sendFrame(frame);
+    conn.waitForFrame(onFrame);
+  };
+  await using server = TcpServer.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    connectionClass: Counted,
+    retainFrames: true,
+  }, (conn) => {
+    assert(conn instanceof Counted);
+    conn.waitForFrame(onFrame);
+  });
+  const client = await dial("127.0.0.1", server.port);
+  await client.send(new Uint8Array([1]));
+  await client.send(new Uint8Array([2, 3]));
+  assertEquals(await client.readOne(), new Uint8Array([1]));
+  assertEquals(await client.readOne(), new Uint8Array([2, 3]));
+  client.close();
+  const conn = await ended.promise;
+  assertEquals([conn.received, conn.readEnd], [2, "eof"]);
+  assertStrictEquals(server.connectionCount, 1, "the handler owns it");
+  conn.close();
+  assertStrictEquals(server.connectionCount, 0);
 });
 
 Deno.test("connect() names the address when refused and rejects with the abort reason", async () => {

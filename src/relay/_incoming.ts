@@ -32,6 +32,7 @@ const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 // Fields 3–10: 0 for varints (typ, fee, ttl), 2 for length-delimited ones.
 const WIRE_TYPES = [-1, -1, -1, 0, 2, 2, 2, 2, 0, 0, 2];
 const SIGNED_HEADER_BYTES = 2 + 64 + 2 + 32;
+const MAX_SHORT_TEXT = 64;
 
 /**
  * Parses a frame (length prefix included) and starts verifying it. Throws `SyntaxError` when the
@@ -39,6 +40,27 @@ const SIGNED_HEADER_BYTES = 2 + 64 + 2 + 32;
  */
 export function readPacket(frame: Uint8Array): IncomingPacket {
   return scan(frame, 4) ?? decodeGeneral(frame.subarray(4));
+}
+
+/**
+ * Parses `packets.length` frames from `frames[from]` into `packets` (sized by the caller: one
+ * packet, the usual batch, then costs one slot), stopping at the first undecodable one: its
+ * error (`packets` is cut to the ones before it), or null when all of them decoded.
+ */
+export function readPackets(
+  frames: Uint8Array[],
+  from: number,
+  packets: IncomingPacket[],
+): Error | null {
+  for (let k = 0; k < packets.length; k++) {
+    try {
+      packets[k] = readPacket(frames[from + k]!);
+    } catch (error) {
+      packets.length = k;
+      return error as Error;
+    }
+  }
+  return null;
 }
 
 function decodeGeneral(bytes: Uint8Array): IncomingPacket {
@@ -158,12 +180,19 @@ function isUtf8(b: Uint8Array, s: number, e: number): boolean {
   return isAscii(b, s, e) || decodeText(b, s, e) !== null;
 }
 
+// One array of char codes per length, reused: a short ASCII field then costs its string only,
+// no view of its bytes.
+const CHAR_CODES: number[][] = Array.from(
+  { length: MAX_SHORT_TEXT + 1 },
+  (_, n) => Array.from({ length: n }, () => 0),
+);
+
 function decodeText(b: Uint8Array, s: number, e: number): string | null {
-  if (e - s <= 64 && isAscii(b, s, e)) {
-    return String.fromCharCode.apply(
-      null,
-      b.subarray(s, e) as unknown as number[],
-    );
+  const n = e - s;
+  if (n <= MAX_SHORT_TEXT && isAscii(b, s, e)) {
+    const codes = CHAR_CODES[n]!;
+    for (let i = 0; i < n; i++) codes[i] = b[s + i]!;
+    return String.fromCharCode.apply(null, codes);
   }
   try {
     return STRICT_UTF8.decode(b.subarray(s, e));

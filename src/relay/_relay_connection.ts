@@ -1,48 +1,32 @@
-/** One accepted connection as the router sees it: identities and a rate meter over a framed connection. */
-import type { FrameConnection } from "../net/mod.ts";
+/** One accepted keep connection: the framed connection itself, with what the relay keeps per peer. */
+import { FrameConnection } from "../net/mod.ts";
 import type { RouterPeer } from "./router.ts";
-import type { TokenBucket } from "./token_bucket.ts";
+import type { MeteredBucket } from "./_rate_meter.ts";
 
-/** A relay-side connection; the router sees it as a {@linkcode RouterPeer}. */
-export class RelayConnection implements RouterPeer {
-  readonly identities = new Set<string>();
-  readonly conn: FrameConnection;
-  readonly bucket: TokenBucket | null;
-  /** `host:port` of the peer, for messages. */
-  readonly remote: string;
+/**
+ * A relay-side connection; the router sees it as a {@linkcode RouterPeer}. It extends the
+ * framed connection rather than wrapping it: ten thousand may sit idle at once, and each then
+ * costs no object or map entry beyond the connection.
+ */
+export class RelayConnection extends FrameConnection
+  implements RouterPeer, MeteredBucket {
+  /** The identities it holds (maintained by the router). */
+  identities: string | Set<string> | null = null;
+  /** Its token bucket (see `RateMeter`): starts full. */
+  emptyAt = -Infinity;
+  /**
+   * True once a frame it sent was forwarded: receivers' queues may then hold views of its read
+   * buffer, which is therefore never released for reuse.
+   */
+  forwarded = false;
   // Created when first needed (a throttled wait): idle connections stay small.
   #abort: AbortController | null = null;
-
-  constructor(
-    conn: FrameConnection,
-    bucket: TokenBucket | null,
-    remote: string,
-  ) {
-    this.conn = conn;
-    this.bucket = bucket;
-    this.remote = remote;
-  }
-
-  /** True once closed. */
-  get closed(): boolean {
-    return this.conn.closed;
-  }
 
   /** Aborted when the connection closes (cancels throttling waits). */
   get signal(): AbortSignal {
     this.#abort ??= new AbortController();
-    if (this.conn.closed) this.#abort.abort();
+    if (this.closed) this.#abort.abort();
     return this.#abort.signal;
-  }
-
-  /** Queues a whole frame as it is (no copy); false when closed or just closed as too slow. */
-  send(frame: Uint8Array): boolean {
-    return this.conn.sendFrame(frame);
-  }
-
-  /** Closes the socket and drops the queue. Idempotent. */
-  close(reason: string): void {
-    this.conn.close(reason);
   }
 
   /** Ends throttling waits; the server calls this once the connection has closed. */

@@ -10,8 +10,8 @@ import { KEEP_FRAME_LIMITS } from "./frame.ts";
 import { createPacket } from "./packet.ts";
 import { RelayMetrics } from "./relay_metrics.ts";
 import { Router } from "./router.ts";
-import { TokenBucket } from "./token_bucket.ts";
-import { readPacket } from "./_incoming.ts";
+import { RateMeter } from "./_rate_meter.ts";
+import { readPackets } from "./_incoming.ts";
 import type { IncomingPacket } from "./_incoming.ts";
 import { RelayConnection } from "./_relay_connection.ts";
 import { sleep } from "./_abort.ts";
@@ -83,16 +83,18 @@ export class RelayServer {
   readonly port: number;
   /** Counters behind `discover:metrics`. */
   readonly metrics: RelayMetrics = new RelayMetrics();
-  #server: TcpServer;
+  #server: TcpServer<RelayConnection>;
   #identity: Identity;
   #signer: Signer | null;
   #logger: Logger;
   #clock: Clock;
   #router: Router;
-  #rateLimit: number;
-  #rateBurst: number;
+  // One meter for every connection; each connection keeps its bucket as one number.
+  #meter: RateMeter | null;
   #heartbeat: Uint8Array;
-  #peers = new Map<FrameConnection, RelayConnection>();
+  // Connections accepted and not yet finished (their last writes included), for dispose.
+  #live = 0;
+  #allFinished: (() => void) | null = null;
   #timer: ReturnType<typeof setInterval>;
   #disposed: Promise<void> | null = null;
 
@@ -125,8 +127,13 @@ export class RelayServer {
     this.#heartbeat = heartbeat;
     this.#logger = deps.logger ?? SILENT_LOGGER;
     this.#clock = deps.clock ?? SYSTEM_CLOCK;
-    this.#rateLimit = options.rateLimit ?? 1_000;
-    this.#rateBurst = options.rateBurst ?? 2_000;
+    const rateLimit = options.rateLimit ?? 1_000;
+    this.#meter = Number.isFinite(rateLimit)
+      ? new RateMeter({ clock: this.#clock }, {
+        ratePerSecond: rateLimit,
+        burst: options.rateBurst ?? 2_000,
+      })
+      : null;
     const routerOptions = { bindIdentities: options.bindIdentities ?? false };
     this.#router = new Router(
       { clock: this.#clock, metrics: this.metrics },
@@ -164,6 +171,7 @@ export class RelayServer {
         );
       },
       onClose: (conn) => this.#closed(conn),
+      connectionClass: RelayConnection,
     }, (conn) => this.#serve(conn));
     this.host = this.#server.hostname;
     this.port = this.#server.port;
@@ -194,150 +202,174 @@ export class RelayServer {
     this.#disposed ??= (async () => {
       clearInterval(this.#timer);
       await this.#server.close();
+      if (this.#live > 0) {
+        await new Promise<void>((resolve) => this.#allFinished = resolve);
+      }
       this.#logger.info("Relay stopped");
     })();
     return this.#disposed;
   }
 
-  #closed(conn: FrameConnection): void {
-    const connection = this.#peers.get(conn);
-    if (connection === undefined) return;
-    this.#peers.delete(conn);
-    this.#router.removePeer(connection);
-    connection.dispose();
-    this.metrics.connectionsOpen = this.#peers.size;
+  #closed(conn: RelayConnection): void {
+    this.#router.removePeer(conn);
+    conn.dispose();
+    this.metrics.connectionsOpen = this.#server.connectionCount;
     if (conn.closeKind === "slow") this.metrics.closedSlow++;
     if (conn.closeKind === "write_timeout") this.metrics.closedWriteTimeout++;
     if (conn.closeKind === "handshake_timeout") this.metrics.closedIdle++;
     this.#logger.debug(
-      `Closed connection from ${connection.remote}: ${
+      `Closed connection from ${formatAddress(conn.remote)}: ${
         conn.closeReason ?? "closed"
       }`,
     );
   }
 
-  async #serve(conn: FrameConnection): Promise<void> {
-    const bucket = Number.isFinite(this.#rateLimit)
-      ? new TokenBucket({ clock: this.#clock }, {
-        ratePerSecond: this.#rateLimit,
-        burst: this.#rateBurst,
-      })
-      : null;
-    const connection = new RelayConnection(
-      conn,
-      bucket,
-      formatAddress(conn.remote),
-    );
-    this.#peers.set(conn, connection);
+  // Returns nothing: the relay owns the connection, and while it waits for a frame it holds no
+  // promise or suspended function for it (ten thousand idle agents stay cheap).
+  #serve(conn: RelayConnection): void {
+    this.#live++;
     this.metrics.connectionsAccepted++;
-    this.metrics.connectionsOpen = this.#peers.size;
-    let reason = "peer closed the connection";
+    this.metrics.connectionsOpen = this.#server.connectionCount;
+    conn.waitForFrame(this.#onFrame);
+  }
+
+  // One callback for every waiting connection.
+  #onFrame = (frameConn: FrameConnection, frame: Uint8Array | null): void => {
+    const conn = frameConn as RelayConnection;
+    // Never rejects; dispose waits for the connection through #live.
+    if (frame === null || conn.closed) this.#finish(conn, null);
+    else this.#serveFrames(conn, frame);
+  };
+
+  /**
+   * Serves `first` and the frames already received after it, then waits for more or finishes.
+   * Frames go in batches, metered frame by frame with the connection's bucket: the frames before
+   * one that must wait are handled (parsed, verified together, routed in order), then the pause.
+   * One async function for all of it: every suspended frame is garbage the young heap pays for.
+   */
+  async #serveFrames(
+    conn: RelayConnection,
+    first: Uint8Array,
+  ): Promise<void> {
+    const metrics = this.metrics;
+    const meter = this.#meter;
     try {
-      // Inline, not a helper: each suspended async frame costs an idle connection memory.
-      for (;;) {
-        const first = conn.bufferedFrame() ?? await conn.readFrame();
-        if (first === null || conn.closed) break;
-        const batch = [first];
-        while (batch.length < MAX_BATCH_FRAMES) {
+      let frame: Uint8Array | undefined = first;
+      do {
+        const frames = [frame];
+        while (frames.length < MAX_BATCH_FRAMES) {
           const next = conn.bufferedFrame();
           if (next === undefined) break;
-          batch.push(next);
+          frames.push(next);
         }
-        await this.#meter(connection, batch);
+        let from = 0;
+        for (let i = 0; i <= frames.length; i++) {
+          let waitMs = 0;
+          if (i < frames.length) {
+            metrics.framesIn++;
+            metrics.bytesIn += frames[i]!.length;
+            waitMs = meter?.take(conn) ?? 0;
+            if (waitMs <= 0) continue;
+          }
+          if (i > from && !conn.closed) {
+            const packets = new Array<IncomingPacket>(i - from);
+            let undecodable = readPackets(frames, from, packets);
+            const verdicts = packets.length === 1
+              ? [await packets[0]!.valid]
+              : await Promise.all(packets.map((p) => p.valid));
+            for (let k = 0; k < packets.length; k++) {
+              // Closed meanwhile (e.g. taken over): its packets must not register anything.
+              if (conn.closed) {
+                undecodable = null;
+                break;
+              }
+              if (!verdicts[k]) {
+                this.#dropped(conn, packets[k]!);
+                continue;
+              }
+              const reply = this.#route(
+                conn,
+                packets[k]!,
+                frames[from + k]!,
+              );
+              if (reply === null) continue;
+              const bytes = reply instanceof Uint8Array ? reply : await reply;
+              if (conn.sendFrame(bytes)) metrics.framesOut++;
+            }
+            // The packets before it were answered; now the connection closes.
+            if (undecodable !== null) throw undecodable;
+          }
+          if (i === frames.length) break;
+          metrics.throttled++;
+          await sleep(waitMs, conn.signal);
+          if (conn.closed) break;
+          from = i;
+        }
         if (conn.closed) break;
-      }
-      if (conn.readEnd === "malformed") this.metrics.closedMalformed++;
-      if (conn.readEnd !== "eof") reason = conn.closeReason ?? reason;
+        // Nothing refers to the frames answered here any more: read into their bytes again.
+        if (!conn.forwarded) conn.releaseFrames();
+        frame = conn.bufferedFrame();
+      } while (frame !== undefined);
     } catch (error) {
       // An undecodable packet (SyntaxError) or a reply too large to frame (RangeError).
       if (error instanceof RangeError || error instanceof SyntaxError) {
         this.metrics.closedMalformed++;
       }
-      reason = (error as Error).message;
-    } finally {
-      // The original answered each packet before reading the next one, so replies already
-      // queued still go out (the write deadline bounds this); the identities go offline now.
-      this.#router.removePeer(connection);
-      await conn.drained();
-      conn.close(reason);
+      return this.#finish(conn, (error as Error).message);
     }
+    if (conn.closed || conn.readEnd !== null) {
+      return this.#finish(conn, null);
+    }
+    conn.waitForFrame(this.#onFrame);
   }
 
-  /** Counts the frames and meters them with the connection's bucket, pausing where it says. */
-  async #meter(
-    connection: RelayConnection,
-    frames: Uint8Array[],
+  /** Routes a verified packet; the reply frame to send back, or null when there is none. */
+  #route(
+    conn: RelayConnection,
+    packet: IncomingPacket,
+    frame: Uint8Array,
+  ): Uint8Array | Promise<Uint8Array> | null {
+    const result = this.#router.route(conn, packet, frame);
+    if (conn.identities !== null) conn.completeHandshake();
+    if (result.type === "forwarded") conn.forwarded = true;
+    return result.type === "reply"
+      ? buildReplyFrame(this.#signer, packet.id, result.body)
+      : null;
+  }
+
+  /**
+   * Ends serving a connection: its identities go offline now; the replies already queued still
+   * go out (the original answered each packet before reading the next one; the write deadline
+   * bounds this), then it closes. `error` is why serving stopped, null when reading ended.
+   */
+  async #finish(
+    conn: RelayConnection,
+    error: string | null,
   ): Promise<void> {
-    const metrics = this.metrics;
-    const bucket = connection.bucket;
-    let from = 0;
-    for (let i = 0; i < frames.length; i++) {
-      metrics.framesIn++;
-      metrics.bytesIn += frames[i]!.length;
-      const waitMs = bucket?.take() ?? 0;
-      if (waitMs <= 0) continue;
-      if (i > from) await this.#handle(connection, frames, from, i);
-      metrics.throttled++;
-      await sleep(waitMs, connection.signal);
-      if (connection.closed) return;
-      from = i;
+    let reason = error ?? "peer closed the connection";
+    if (error === null) {
+      if (conn.readEnd === "malformed") this.metrics.closedMalformed++;
+      if (conn.readEnd !== "eof") reason = conn.closeReason ?? reason;
     }
-    await this.#handle(connection, frames, from, frames.length);
+    this.#router.removePeer(conn);
+    await conn.drained();
+    conn.close(reason);
+    if (--this.#live === 0) this.#allFinished?.();
   }
 
-  /** Parses and verifies `frames[from..to)` together, then routes them in order. */
-  async #handle(
-    connection: RelayConnection,
-    frames: Uint8Array[],
-    from: number,
-    to: number,
-  ): Promise<void> {
-    if (connection.closed) return;
-    const packets: IncomingPacket[] = [];
-    let undecodable: Error | null = null;
-    for (let i = from; i < to; i++) {
-      try {
-        packets.push(readPacket(frames[i]!));
-      } catch (error) {
-        // The packets before it are still answered, then the connection closes.
-        undecodable = error as Error;
-        break;
-      }
-    }
-    const verdicts = packets.length === 1
-      ? [await packets[0]!.valid]
-      : await Promise.all(packets.map((p) => p.valid));
-    for (let k = 0; k < packets.length; k++) {
-      // Closed meanwhile (e.g. taken over): its packets must not register anything.
-      if (connection.closed) return;
-      const packet = packets[k]!;
-      if (!verdicts[k]) {
-        this.#dropped(connection, packet);
-        continue;
-      }
-      const result = this.#router.route(connection, packet, frames[from + k]!);
-      if (connection.identities.size > 0) connection.conn.completeHandshake();
-      if (result.type !== "reply") continue;
-      const reply = buildReplyFrame(this.#signer, packet.id, result.body);
-      const frame = reply instanceof Uint8Array ? reply : await reply;
-      if (connection.send(frame)) this.metrics.framesOut++;
-    }
-    if (undecodable !== null) throw undecodable;
-  }
-
-  #dropped(connection: RelayConnection, packet: IncomingPacket): void {
+  #dropped(conn: RelayConnection, packet: IncomingPacket): void {
     if (packet.unsigned) this.metrics.droppedUnsigned++;
     else this.metrics.droppedBadSignature++;
     this.#logger.debug(
-      `Dropped ${
-        packet.unsigned ? "unsigned" : "invalid"
-      } packet from ${connection.remote} (src ${JSON.stringify(packet.src)})`,
+      `Dropped ${packet.unsigned ? "unsigned" : "invalid"} packet from ${
+        formatAddress(conn.remote)
+      } (src ${JSON.stringify(packet.src)})`,
     );
   }
 
   #sendHeartbeats(): void {
     for (const peer of [...this.#router.registeredPeers()]) {
-      if (peer.send(this.#heartbeat)) {
+      if (peer.sendFrame(this.#heartbeat)) {
         this.metrics.heartbeats++;
         this.metrics.framesOut++;
       }

@@ -6,10 +6,13 @@ import type { RelayMetrics } from "./relay_metrics.ts";
 
 /** What the router needs from a connection. */
 export interface RouterPeer {
-  /** Identities this peer registered (maintained by the router). */
-  readonly identities: Set<string>;
-  /** Queues a frame; false when the peer is closed or was just closed as too slow. */
-  send(frame: Uint8Array): boolean;
+  /**
+   * The identities the peer holds, maintained by the router: null before it registers one, a
+   * string for one (the common case, and cheaper than a set), a set for several.
+   */
+  identities: string | Set<string> | null;
+  /** Queues a whole frame; false when the peer is closed or was just closed as too slow. */
+  sendFrame(frame: Uint8Array): boolean;
   /** Closes the peer; the owner then calls {@linkcode Router.removePeer}. */
   close(reason: string): void;
 }
@@ -61,7 +64,6 @@ export class Router {
   #bind: boolean;
   #maxBindings: number;
   #identities = new Map<string, RouterPeer>();
-  #registered = new Set<RouterPeer>();
   #bindings = new Map<string, string>();
   #scars = new Map<string, number>();
   #totalPackets = 0;
@@ -85,9 +87,16 @@ export class Router {
     return this.#identities.size;
   }
 
-  /** Peers that registered at least one identity (heartbeat receivers). */
-  registeredPeers(): IterableIterator<RouterPeer> {
-    return this.#registered.values();
+  /** Peers that hold at least one identity (heartbeat receivers), each once. */
+  *registeredPeers(): IterableIterator<RouterPeer> {
+    for (const [identity, peer] of this.#identities) {
+      // A peer is listed under the first identity it holds.
+      const held = peer.identities!;
+      if (
+        held === identity ||
+        (typeof held === "object" && held.values().next().value === identity)
+      ) yield peer;
+    }
   }
 
   /**
@@ -133,13 +142,14 @@ export class Router {
 
   /** Forgets every identity still pointing at `peer` (call when it closes). */
   removePeer(peer: RouterPeer): void {
-    for (const identity of peer.identities) {
+    const held = peer.identities;
+    if (held === null) return;
+    peer.identities = null;
+    for (const identity of typeof held === "string" ? [held] : held) {
       if (this.#identities.get(identity) === peer) {
         this.#identities.delete(identity);
       }
     }
-    peer.identities.clear();
-    this.#registered.delete(peer);
   }
 
   #checkBinding(src: string, pk: Uint8Array): boolean {
@@ -165,14 +175,27 @@ export class Router {
     const current = this.#identities.get(identity);
     if (current === peer) return;
     this.#identities.set(identity, peer);
-    peer.identities.add(identity);
-    this.#registered.add(peer);
+    const held = peer.identities;
+    if (held === null) peer.identities = identity;
+    else if (typeof held === "string") {
+      peer.identities = new Set([held, identity]);
+    } else held.add(identity);
     if (current !== undefined) {
-      current.identities.delete(identity);
+      this.#release(current, identity);
       this.#metrics.closedTakeover++;
       current.close(
         `identity "${identity}" was registered by another connection`,
       );
+    }
+  }
+
+  /** `peer` no longer holds `identity`; without identities it receives no heartbeats. */
+  #release(peer: RouterPeer, identity: string): void {
+    const held = peer.identities;
+    if (held === identity) peer.identities = null;
+    else if (held !== null && typeof held === "object") {
+      held.delete(identity);
+      if (held.size === 0) peer.identities = null;
     }
   }
 
@@ -246,7 +269,7 @@ export class Router {
     }
     let delivered = 0;
     for (const receiver of receivers) {
-      if (receiver.send(frame)) delivered++;
+      if (receiver.sendFrame(frame)) delivered++;
     }
     this.#metrics.forwarded += delivered;
     this.#metrics.framesOut += delivered;

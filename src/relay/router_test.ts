@@ -10,12 +10,12 @@ import { MAX_SCAR_SENDERS, Router } from "./router.ts";
 import type { RouterOptions, RouterPeer } from "./router.ts";
 
 class FakePeer implements RouterPeer {
-  readonly identities = new Set<string>();
+  identities: string | Set<string> | null = null;
   readonly frames: Uint8Array[] = [];
   closedWith: string | null = null;
   accept = true;
   constructor(readonly name: string) {}
-  send(frame: Uint8Array): boolean {
+  sendFrame(frame: Uint8Array): boolean {
     if (!this.accept || this.closedWith !== null) return false;
     this.frames.push(frame);
     return true;
@@ -23,6 +23,12 @@ class FakePeer implements RouterPeer {
   close(reason: string): void {
     this.closedWith ??= reason;
   }
+}
+
+/** The identities the router left on `peer`. */
+function held(peer: FakePeer): string[] {
+  const ids = peer.identities;
+  return ids === null ? [] : typeof ids === "string" ? [ids] : [...ids];
 }
 
 const KEY_A = new Uint8Array(32).fill(1);
@@ -182,7 +188,8 @@ Deno.test("Router.route() hands an identity to the newest connection and closes 
   route(first, { src: "bot:y" });
   route(second, { src: "bot:x" });
   assert(first.closedWith?.includes('"bot:x"'));
-  assertEquals([...second.identities], ["bot:x"]);
+  assertEquals(held(second), ["bot:x"]);
+  assertEquals(held(first), ["bot:y"]);
   assertStrictEquals(metrics.closedTakeover, 1);
   route(new FakePeer("c"), { dst: "bot:x" });
   assertStrictEquals(second.frames.length, 1);
@@ -195,6 +202,7 @@ Deno.test("Router.removePeer() removes every identity of the peer and no other",
   for (const src of ["bot:a1", "bot:a2", "bot:a3"]) route(multi, { src });
   route(other, { src: "bot:o" });
   assertStrictEquals(router.agentsOnline, 4);
+  assertEquals([...router.registeredPeers()], [multi, other], "each peer once");
   router.removePeer(multi);
   assertStrictEquals(router.agentsOnline, 1);
   assertEquals([...router.registeredPeers()], [other]);

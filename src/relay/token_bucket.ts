@@ -1,5 +1,7 @@
 /** A token bucket that meters packets per connection. */
 import type { Clock } from "./clock.ts";
+import { RateMeter } from "./_rate_meter.ts";
+import type { MeteredBucket } from "./_rate_meter.ts";
 
 /** Options for {@linkcode TokenBucket}. */
 export interface TokenBucketOptions {
@@ -20,34 +22,16 @@ export interface TokenBucketOptions {
  * ```
  */
 export class TokenBucket {
-  #clock: Clock;
-  #ratePerMs: number;
-  #burst: number;
-  #tokens: number;
-  #updatedAt: number;
+  #meter: RateMeter;
+  #bucket: MeteredBucket = { emptyAt: -Infinity };
 
+  /** Throws `RangeError` unless the rate and the burst are positive. */
   constructor(deps: { clock: Clock }, options: TokenBucketOptions) {
-    if (!(options.ratePerSecond > 0) || !(options.burst >= 1)) {
-      throw new RangeError(
-        `Cannot create token bucket: rate ${options.ratePerSecond} and burst ${options.burst} must be positive`,
-      );
-    }
-    this.#clock = deps.clock;
-    this.#ratePerMs = options.ratePerSecond / 1000;
-    this.#burst = options.burst;
-    this.#tokens = options.burst;
-    this.#updatedAt = deps.clock.now();
+    this.#meter = new RateMeter(deps, options);
   }
 
   /** Takes one token; returns 0 when it was available, else the milliseconds until it is. */
   take(): number {
-    const now = this.#clock.now();
-    this.#tokens = Math.min(
-      this.#burst,
-      this.#tokens + (now - this.#updatedAt) * this.#ratePerMs,
-    );
-    this.#updatedAt = now;
-    this.#tokens -= 1;
-    return this.#tokens >= 0 ? 0 : -this.#tokens / this.#ratePerMs;
+    return this.#meter.take(this.#bucket);
   }
 }
