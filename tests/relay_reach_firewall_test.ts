@@ -5,29 +5,10 @@
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { MAIN_PATH } from "./cli_helpers.ts";
+import { run } from "./upnp_lab.ts";
 
 const ECHO = new URL("../skills/echo.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
-
-async function run(
-  command: string,
-  args: string[],
-): Promise<{ ok: boolean; out: string }> {
-  try {
-    const r = await new Deno.Command(command, {
-      args,
-      stdout: "piped",
-      stderr: "piped",
-      stdin: "null",
-    }).output();
-    return {
-      ok: r.success,
-      out: (decoder.decode(r.stdout) + decoder.decode(r.stderr)).trim(),
-    };
-  } catch (error) {
-    return { ok: false, out: (error as Error).message };
-  }
-}
 
 /** Why the test cannot run here, or null; installs nftables when it is missing. */
 async function unavailable(): Promise<string | null> {
@@ -52,6 +33,21 @@ async function unavailable(): Promise<string | null> {
 
 const reason = await unavailable();
 
+/** `ip netns exec` arguments that run `knarr <args>` inside namespace `ns`. */
+function knarrIn(ns: string, args: string[]): string[] {
+  return [
+    "netns",
+    "exec",
+    ns,
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--quiet",
+    MAIN_PATH,
+    ...args,
+  ];
+}
+
 /** A `knarr` process inside the namespace; resolves once `ready` matched its stdout. */
 async function spawnIn(
   ns: string,
@@ -60,17 +56,7 @@ async function spawnIn(
   cwd: string,
 ): Promise<{ child: Deno.ChildProcess; text: string }> {
   const child = new Deno.Command("ip", {
-    args: [
-      "netns",
-      "exec",
-      ns,
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--quiet",
-      MAIN_PATH,
-      ...args,
-    ],
+    args: knarrIn(ns, args),
     cwd,
     stdout: "piped",
     stderr: "piped",
@@ -173,26 +159,21 @@ Deno.test({
       ]);
       assertEquals(direct.out, "UNREACHABLE");
 
-      const request = await run("ip", [
-        "netns",
-        "exec",
-        ns,
-        Deno.execPath(),
-        "run",
-        "-A",
-        "--quiet",
-        MAIN_PATH,
-        "request",
-        "--skill",
-        "echo",
-        "--input",
-        '{"text":"through the relay"}',
-        "--bootstrap",
-        `127.0.0.1:${hubPort}`,
-        "--json",
-        "--timeout",
-        "20",
-      ]);
+      const request = await run(
+        "ip",
+        knarrIn(ns, [
+          "request",
+          "--skill",
+          "echo",
+          "--input",
+          '{"text":"through the relay"}',
+          "--bootstrap",
+          `127.0.0.1:${hubPort}`,
+          "--json",
+          "--timeout",
+          "20",
+        ]),
+      );
       assert(request.ok, request.out);
       const outcome = JSON.parse(request.out.slice(request.out.indexOf("{")));
       assertEquals(outcome.status, "completed");

@@ -37,7 +37,8 @@ const RULES = `table inet filter {
 }
 `;
 
-async function run(
+/** Runs a command to completion: whether it succeeded, and its stdout and stderr. */
+export async function run(
   command: string,
   args: string[],
 ): Promise<{ ok: boolean; out: string }> {
