@@ -2,19 +2,10 @@
 import { Identity } from "../src/crypto/mod.ts";
 import { bytesToHex } from "../src/util/mod.ts";
 import { assertEquals, assertStrictEquals } from "./assert.ts";
+import { concat } from "./frame_helpers.ts";
 import { RawPeer, signedFrame, startRelay } from "./relay_helpers.ts";
 
 const key = await Identity.generate();
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 Deno.test("RelayServer forwards a burst written at once as received, in order, and answers in order", async () => {
   await using relay = await startRelay();
@@ -32,7 +23,7 @@ Deno.test("RelayServer forwards a burst written at once as received, in order, a
         body: "x".repeat(i % 50),
       })),
   );
-  await sender.write(concat(frames));
+  await sender.write(concat(...frames));
   const forwarded = frames.filter((_, i) => i % 3 !== 0);
   for (const frame of forwarded) {
     assertStrictEquals(

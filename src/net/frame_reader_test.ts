@@ -8,44 +8,11 @@ import {
 } from "../../tests/assert.ts";
 import { bytesToHex, hexToBytes } from "../util/mod.ts";
 import { encodeFrame, FrameReader } from "./mod.ts";
-import type { ByteSource } from "./mod.ts";
-
-/** Serves `data` in reads of at most `chunk` bytes, counting reads and the largest buffer offered. */
-function source(
-  data: Uint8Array,
-  chunk = Infinity,
-): ByteSource & { reads: number; largest: number } {
-  let offset = 0;
-  return {
-    reads: 0,
-    largest: 0,
-    read(buffer) {
-      this.reads++;
-      this.largest = Math.max(this.largest, buffer.length);
-      if (offset >= data.length) return Promise.resolve(null);
-      const n = Math.min(buffer.length, chunk, data.length - offset);
-      buffer.set(data.subarray(offset, offset + n));
-      offset += n;
-      return Promise.resolve(n);
-    },
-  };
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
-
-function header(length: number): Uint8Array {
-  const bytes = new Uint8Array(4);
-  new DataView(bytes.buffer).setUint32(0, length);
-  return bytes;
-}
+import {
+  byteSource as source,
+  concat,
+  header,
+} from "../../tests/frame_helpers.ts";
 
 Deno.test("encodeFrame() prefixes the big-endian length within the limits", () => {
   assertEquals([...encodeFrame(new Uint8Array([7, 8, 9]))], [

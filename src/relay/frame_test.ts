@@ -5,42 +5,11 @@ import {
   assertThrows,
 } from "../../tests/assert.ts";
 import { encodeFrame, FrameReader, MAX_FRAME_BYTES } from "./frame.ts";
-import type { ByteSource } from "./frame.ts";
-
-/** Serves `data` in reads of at most `chunk` bytes. */
-function source(
-  data: Uint8Array,
-  chunk = Infinity,
-): ByteSource & { reads: number } {
-  let offset = 0;
-  return {
-    reads: 0,
-    read(buffer) {
-      this.reads++;
-      if (offset >= data.length) return Promise.resolve(null);
-      const n = Math.min(buffer.length, chunk, data.length - offset);
-      buffer.set(data.subarray(offset, offset + n));
-      offset += n;
-      return Promise.resolve(n);
-    },
-  };
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
-
-function header(length: number): Uint8Array {
-  const bytes = new Uint8Array(4);
-  new DataView(bytes.buffer).setUint32(0, length);
-  return bytes;
-}
+import {
+  byteSource as source,
+  concat,
+  header,
+} from "../../tests/frame_helpers.ts";
 
 async function readAll(reader: FrameReader): Promise<Uint8Array[]> {
   const frames: Uint8Array[] = [];
