@@ -36,3 +36,44 @@ export async function spawnKnarr(
   void child.stdout.pipeTo(new WritableStream()).catch(() => {});
   return { child, text };
 }
+
+/** Options for {@linkcode startBenchRelay}. */
+export interface BenchRelayOptions {
+  /** Connection caps (total and per IP). Default 20,000. */
+  maxConnections?: number;
+  /** Flags for `deno run` (e.g. `--cpu-prof`). */
+  denoFlags?: string[];
+}
+
+/**
+ * Starts `knarr relay` on 127.0.0.1 with its limits lifted, so the figures measure the
+ * relay and not its throttles; its config is written into `dir`.
+ */
+export async function startBenchRelay(
+  dir: string,
+  options: BenchRelayOptions = {},
+): Promise<{ child: Deno.ChildProcess; port: number }> {
+  const config = `${dir}/knarr.toml`;
+  const caps = options.maxConnections ?? 20_000;
+  await Deno.writeTextFile(
+    config,
+    [
+      "[relay]",
+      'host = "127.0.0.1"',
+      "port = 0",
+      `max_connections = ${caps}`,
+      `max_connections_per_ip = ${caps}`,
+      "rate_limit = 1000000000",
+      "rate_burst = 1000000000",
+      "max_queue = 10000000",
+      "idle_timeout = 3600",
+    ].join("\n") + "\n",
+  );
+  const { child, text } = await spawnKnarr(
+    ["relay", "--config", config, "--log-level", "error"],
+    /Relay key:/,
+    options.denoFlags ?? [],
+  );
+  const port = Number(/Relay listening: [^\n]*:(\d+)/.exec(text)![1]);
+  return { child, port };
+}

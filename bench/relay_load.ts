@@ -13,7 +13,7 @@
  * Prints figures; never passes or fails on time.
  */
 import { parseArgs } from "node:util";
-import { spawnKnarr } from "./_knarr_child.ts";
+import { startBenchRelay } from "./_knarr_child.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -39,33 +39,12 @@ interface Relay {
   port: number;
 }
 
-async function startRelay(dir: string): Promise<Relay> {
-  const config = `${dir}/knarr.toml`;
-  // Limits lifted so the figures measure the relay, not its throttles.
-  await Deno.writeTextFile(
-    config,
-    [
-      "[relay]",
-      'host = "127.0.0.1"',
-      "port = 0",
-      "max_connections = 20000",
-      "max_connections_per_ip = 20000",
-      "rate_limit = 1000000000",
-      "rate_burst = 1000000000",
-      "max_queue = 10000000",
-      "idle_timeout = 3600",
-    ].join("\n") + "\n",
-  );
-  const profile = values["cpu-prof"]
-    ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`]
-    : [];
-  const { child, text } = await spawnKnarr(
-    ["relay", "--config", config, "--log-level", "error"],
-    /Relay key:/,
-    profile,
-  );
-  const port = Number(/Relay listening: [^\n]*:(\d+)/.exec(text)![1]);
-  return { child, port };
+function startRelay(dir: string): Promise<Relay> {
+  return startBenchRelay(dir, {
+    denoFlags: values["cpu-prof"]
+      ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`]
+      : [],
+  });
 }
 
 /** Runs the load tool once and returns the JSON line it prints. */

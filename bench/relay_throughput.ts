@@ -13,6 +13,7 @@
  * Prints figures; never passes or fails on time.
  */
 import { parseArgs } from "node:util";
+import { startBenchRelay } from "./_knarr_child.ts";
 import { Identity } from "../src/crypto/mod.ts";
 import { encodeFrame, encodePacket, signPacket } from "../src/relay/mod.ts";
 
@@ -33,55 +34,14 @@ const REQUESTS = Number(values.requests);
 const IDLE = Number(values.idle);
 const SETTLE_MS = Number(values.settle) * 1000;
 const BODY = "x".repeat(100);
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 const out = (line: string) =>
   Deno.stdout.writeSync(new TextEncoder().encode(line + "\n"));
 
-async function startRelay(
+function startRelay(
   dir: string,
 ): Promise<{ child: Deno.ChildProcess; port: number }> {
-  const config = `${dir}/knarr.toml`;
-  // Limits lifted so the figures measure the relay, not its throttles.
-  await Deno.writeTextFile(
-    config,
-    [
-      "[relay]",
-      'host = "127.0.0.1"',
-      "port = 0",
-      `max_connections = ${IDLE + 1000}`,
-      `max_connections_per_ip = ${IDLE + 1000}`,
-      "rate_limit = 1000000000",
-      "rate_burst = 1000000000",
-      "max_queue = 10000000",
-      "idle_timeout = 3600",
-    ].join("\n") + "\n",
-  );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      MAIN,
-      "relay",
-      "--config",
-      config,
-      "--log-level",
-      "error",
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!text.includes("Relay key:")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("knarr relay exited before listening");
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  await child.stdout.cancel();
-  const port = Number(/Relay listening: [^\n]*:(\d+)/.exec(text)![1]);
-  return { child, port };
+  return startBenchRelay(dir, { maxConnections: IDLE + 1000 });
 }
 
 async function connect(port: number): Promise<Deno.TcpConn> {
