@@ -40,16 +40,21 @@ async function project(): Promise<string> {
   return dir;
 }
 
+/** `ip` arguments that run `knarr <args>` inside the LAN namespace. */
+function knarrInLan(lab: UpnpLab, args: string[]): string[] {
+  return lab.inLan(Deno.execPath(), [
+    "run",
+    "-A",
+    "--quiet",
+    MAIN_PATH,
+    ...args,
+  ]);
+}
+
 /** `knarr <args>` inside the LAN namespace, in the background. */
 function spawnInLan(lab: UpnpLab, dir: string, args: string[]) {
   const child = new Deno.Command("ip", {
-    args: lab.inLan(Deno.execPath(), [
-      "run",
-      "-A",
-      "--quiet",
-      MAIN_PATH,
-      ...args,
-    ]),
+    args: knarrInLan(lab, args),
     cwd: dir,
     stdin: "null",
     stdout: "piped",
@@ -95,13 +100,7 @@ function spawnInLan(lab: UpnpLab, dir: string, args: string[]) {
 
 async function runInLan(lab: UpnpLab, dir: string, args: string[]) {
   const r = await new Deno.Command("ip", {
-    args: lab.inLan(Deno.execPath(), [
-      "run",
-      "-A",
-      "--quiet",
-      MAIN_PATH,
-      ...args,
-    ]),
+    args: knarrInLan(lab, args),
     cwd: dir,
     stdin: "null",
     env: { NO_COLOR: "1" },
