@@ -10,6 +10,7 @@ import type {
 import { isJsonObject } from "../wire/mod.ts";
 import type { JsonObject } from "../wire/mod.ts";
 import type { NodeAssets } from "./node_assets.ts";
+import type { SkillSwitches } from "./skill_switches.ts";
 import type {
   InProcessHandler,
   SkillAccess,
@@ -23,6 +24,8 @@ export interface LocalSkillsDeps {
   runner: SkillRunner | undefined;
   /** The node's assets (made after this; read at run time). */
   assets: () => NodeAssets;
+  /** Skills the operator disabled (refused with SKILL_DISABLED). Default: none. */
+  switches?: SkillSwitches;
 }
 
 /** In-process handlers and the access rules of own skills; runs them for the provider. */
@@ -62,6 +65,7 @@ export class LocalSkills implements SkillExecutor {
       allowedNodes: access.allowedNodes ?? [],
       slow: access.slow ?? false,
       ...(slots !== undefined ? { slots } : {}),
+      ...(this.#d.switches?.isDisabled(name) ? { disabled: true } : {}),
     };
   }
 

@@ -12,6 +12,7 @@ import {
   verifyMessage,
 } from "../wire/mod.ts";
 import type { Message } from "../wire/mod.ts";
+import type { NodeMetrics } from "./node_metrics.ts";
 import type { NodeStats } from "./node_options.ts";
 import type { Transport } from "./transport.ts";
 import type { NodeDht } from "./_dht.ts";
@@ -23,6 +24,8 @@ export interface NodeMessagesDeps {
   identity: Identity;
   transport: Transport;
   stats: NodeStats;
+  /** Messages in and out by type, round trips. Default: not counted. */
+  metrics?: NodeMetrics;
   log: Logger;
   discovery: Discovery;
   provider: TaskProvider;
@@ -45,11 +48,15 @@ export class NodeMessages {
     message: Message,
     options: RequestOptions = {},
   ): Promise<Message | null> {
+    const metrics = this.#d.metrics;
+    metrics?.sent(message.type);
+    const started = metrics ? performance.now() : 0;
     const reply = await this.#d.transport.exchange(to, encodeMessage(message), {
       timeoutMs: options.timeoutMs ?? 5000,
       ...(options.signal ? { signal: options.signal } : {}),
     });
     if (reply === null) return null;
+    metrics?.roundTrip(to, performance.now() - started);
     let decoded;
     try {
       decoded = decodeMessage(reply);
@@ -65,6 +72,7 @@ export class NodeMessages {
       );
       return null;
     }
+    metrics?.received(verified.message.type);
     return verified.message;
   }
 
@@ -100,6 +108,7 @@ export class NodeMessages {
     }
     const message = verified.message;
     this.#d.stats.handled++;
+    this.#d.metrics?.received(message.type);
     try {
       const senderId = await this.#d.discovery.noteContact(message);
       let reply: Reply | null;
@@ -126,6 +135,7 @@ export class NodeMessages {
           reply = this.#d.discovery.handle(message, remoteHost);
       }
       if (!reply) return null;
+      this.#d.metrics?.sent(reply.type);
       const signed = await signMessage(
         reply.type,
         reply.fields as never,
@@ -146,6 +156,9 @@ export class NodeMessages {
   /** Counts and logs a dropped message. */
   reject(reason: string, detail: string): void {
     this.#d.stats.rejected[reason] = (this.#d.stats.rejected[reason] ?? 0) + 1;
-    this.#d.log.warn(`Dropped message (${reason}): ${detail}`);
+    this.#d.log.warn(`Dropped message (${reason}): ${detail}`, {
+      reason,
+      detail,
+    });
   }
 }

@@ -17,6 +17,7 @@ import type {
 import {
   type Database,
   DemandRepo,
+  DisabledSkillRepo,
   GroupCommit,
   KadContactRepo,
   LedgerRepo,
@@ -32,6 +33,8 @@ import { NodeDht } from "./_dht.ts";
 import { LocalSkills } from "./_local_skills.ts";
 import { NodeMessages } from "./_messages.ts";
 import { NodeAssets } from "./node_assets.ts";
+import { NodeMetrics } from "./node_metrics.ts";
+import { SkillSwitches } from "./skill_switches.ts";
 import { DEFAULT_POLICY } from "./node_options.ts";
 import type { KnarrNodeOptions, NodeStats } from "./node_options.ts";
 import { ReachCheck } from "./reach_check.ts";
@@ -70,6 +73,8 @@ export interface NodeParts {
   assets: NodeAssets;
   messages: NodeMessages;
   dht: NodeDht;
+  metrics: NodeMetrics;
+  switches: SkillSwitches;
 }
 
 /** Makes the parts of a node over its open store and identity. */
@@ -110,12 +115,31 @@ export function wireNode(
   const commits = new GroupCommit(db);
   const policy = { ...DEFAULT_POLICY, ...options.policy };
   // Made below; the closures read them at run time.
-  const late: { discovery?: Discovery; assets?: NodeAssets } = {};
+  const late: {
+    discovery?: Discovery;
+    assets?: NodeAssets;
+    provider?: TaskProvider;
+  } = {};
+  const switches = new SkillSwitches(new DisabledSkillRepo(db));
+  const metrics = new NodeMetrics({
+    stats: hooks.stats,
+    peers: () => late.discovery?.peers.size ?? 0,
+    skills: () => {
+      const all = late.discovery?.skills;
+      const own = all?.own().length ?? 0;
+      return { own, known: (all?.size ?? 0) - own };
+    },
+    load: () => ({
+      running: late.provider?.load ?? 0,
+      queued: late.provider?.queued ?? 0,
+    }),
+  });
   const local = new LocalSkills({
     nodeId: identity.nodeId,
     skills: () => late.discovery!.skills,
     runner: options.runner,
     assets: () => late.assets!,
+    switches,
   });
   const send = <T extends "TASK_REQUEST" | "TASK_RESULT">(
     to: HostPort,
@@ -133,7 +157,9 @@ export function wireNode(
     resolveAssets: (input, caller) => late.assets!.fetchMissing(input, caller),
     commit: (write, opts) => commits.write(write, opts),
     logger: log.child("tasks"),
+    metrics: metrics.tasks,
   }, policy);
+  late.provider = provider;
   const consumer = new TaskConsumer({
     self: () => self,
     send,
@@ -201,6 +227,7 @@ export function wireNode(
     identity,
     transport,
     stats: hooks.stats,
+    metrics,
     log,
     discovery,
     provider,
@@ -226,6 +253,8 @@ export function wireNode(
     assets,
     messages,
     dht,
+    metrics,
+    switches,
   };
 }
 

@@ -38,6 +38,8 @@ import type { AdvertiseChoice } from "./advertise.ts";
 import type { AssetPeer, NodeAssets } from "./node_assets.ts";
 import type { LocalSkills } from "./_local_skills.ts";
 import type { NodeMessages } from "./_messages.ts";
+import type { NodeMetrics } from "./node_metrics.ts";
+import type { SkillSwitches } from "./skill_switches.ts";
 import type { NodeDht, NodeQueryOptions } from "./_dht.ts";
 import { nodeOptionsFromConfig, wireNode } from "./_wiring.ts";
 import type {
@@ -77,6 +79,10 @@ export class KnarrNode {
   readonly ledger: LedgerRepo;
   /** Task history, both roles. */
   readonly tasks: TaskRepo;
+  /** Counters, histograms and the last tasks; `metrics.registry.render()` is `/metrics`. */
+  readonly metrics: NodeMetrics;
+  /** Own skills switched off (refused with `SKILL_DISABLED`), kept in the store. */
+  readonly skillSwitches: SkillSwitches;
   #local: LocalSkills;
   #messages: NodeMessages;
   #dht: NodeDht;
@@ -120,6 +126,8 @@ export class KnarrNode {
     this.#assets = parts.assets;
     this.#messages = parts.messages;
     this.#dht = parts.dht;
+    this.metrics = parts.metrics;
+    this.skillSwitches = parts.switches;
   }
 
   /** Opens the store, loads or creates the identity; call `start()` to listen. */

@@ -6,6 +6,9 @@ export {
 } from "./advertise.ts";
 export type { AdvertiseChoice } from "./advertise.ts";
 export { KnarrNode } from "./knarr_node.ts";
+export { NodeMetrics } from "./node_metrics.ts";
+export type { NodeMetricsSources } from "./node_metrics.ts";
+export { SkillSwitches } from "./skill_switches.ts";
 export type { DhtStats, NodeQueryOptions } from "./_dht.ts";
 export { DEFAULT_POLICY } from "./node_options.ts";
 export type { AssetPeer, NodeSidecarOptions } from "./node_assets.ts";

@@ -32,7 +32,9 @@ Deno.test("Database.open() migrates a fresh file to the latest schema in WAL mod
   await using db = Database.open(path);
   assertEquals(db.schemaVersion, SCHEMA_VERSION);
   assertEquals(tables(db), [
+    "cockpit_token",
     "demand",
+    "disabled_skills",
     "kad_contacts",
     "ledger",
     "node_identity",

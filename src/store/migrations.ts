@@ -133,6 +133,21 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: "cockpit token and disabled skills",
+    // At most one token row: loadOrCreateCockpitToken() keeps the first.
+    sql: `
+      CREATE TABLE cockpit_token (
+        token TEXT NOT NULL,
+        created_at REAL NOT NULL
+      );
+      CREATE TABLE disabled_skills (
+        skill_name TEXT PRIMARY KEY,
+        disabled_at REAL NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -1,5 +1,7 @@
 /** SQLite persistence: the database, its migrations, one repository per table. */
 export { CertificateRepo } from "./certificate_repo.ts";
+export { loadOrCreateCockpitToken } from "./cockpit_token.ts";
+export { DisabledSkillRepo } from "./disabled_skill_repo.ts";
 export type { CertificateRow } from "./certificate_repo.ts";
 export { Database, SCHEMA_VERSION } from "./database.ts";
 export type { DatabaseOptions, Row } from "./database.ts";

@@ -45,18 +45,32 @@ export function checkRequest(
   request: TaskRequest,
   senderNodeId: string,
   deps: RequestCheckDeps,
-): { skill: ExecutableSkill } | { refused: Reply<"TASK_RESULT"> } {
+):
+  | { skill: ExecutableSkill }
+  | { refused: Reply<"TASK_RESULT">; skill: ExecutableSkill | null } {
   const taskId = request.task_id;
-  const refuse = (error: Record<string, JsonValue>) => ({
-    refused: failed(taskId, error),
-  });
   // 2. skill
   const name = request.skill_name.trim().toLowerCase();
   const skill = deps.executor.get(name);
   if (!skill) {
+    return {
+      refused: failed(taskId, {
+        code: "UNKNOWN_SKILL",
+        message: `No handler for skill '${name}'`,
+      }),
+      skill: null,
+    };
+  }
+  const refuse = (error: Record<string, JsonValue>) => ({
+    refused: failed(taskId, error),
+    skill,
+  });
+  // 2b. switched off by the operator (the cockpit): a code of its own, so callers
+  // can tell it from a skill this node never had and try another provider.
+  if (skill.disabled) {
     return refuse({
-      code: "UNKNOWN_SKILL",
-      message: `No handler for skill '${name}'`,
+      code: "SKILL_DISABLED",
+      message: `Skill '${name}' is disabled on this node`,
     });
   }
   // 3. input

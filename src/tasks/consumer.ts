@@ -74,8 +74,8 @@ export class TaskConsumer {
   }
 
   /**
-   * Calls the first provider of `providers` (ranked best first); on PROVIDER_BUSY tries the
-   * next; on RETRY_AFTER waits and retries that provider once.
+   * Calls the first provider of `providers` (ranked best first); on PROVIDER_BUSY or
+   * SKILL_DISABLED tries the next; on RETRY_AFTER waits and retries that provider once.
    */
   async request(
     skill: string,
@@ -146,6 +146,7 @@ export class TaskConsumer {
       }
       if (
         last.error.code !== "PROVIDER_BUSY" &&
+        last.error.code !== "SKILL_DISABLED" &&
         last.error.code !== "RETRY_AFTER" &&
         last.error.code !== "UNREACHABLE" &&
         last.error.code !== "ASSET_UPLOAD_FAILED"

@@ -4,7 +4,7 @@ import { sheetPrice } from "../discovery/mod.ts";
 import type { LedgerRepo, TaskRepo } from "../store/mod.ts";
 import { type Logger, SILENT_LOGGER } from "../util/mod.ts";
 import { isJsonObject } from "../wire/mod.ts";
-import type { JsonObject, TaskRequest } from "../wire/mod.ts";
+import type { JsonObject, JsonValue, TaskRequest } from "../wire/mod.ts";
 import type { Clock } from "../discovery/mod.ts";
 import type {
   ExecutableSkill,
@@ -14,6 +14,7 @@ import type {
 } from "./types.ts";
 import { checkRequest, failed } from "./_request_checks.ts";
 import { type Queued, taskWrite } from "./_task_record.ts";
+import type { TaskMetrics } from "./task_metrics.ts";
 
 /** Collaborators of {@linkcode TaskProvider}. */
 export interface TaskProviderDeps {
@@ -41,6 +42,8 @@ export interface TaskProviderDeps {
     options: { expectMore: boolean },
   ) => Promise<void>;
   logger?: Logger;
+  /** Counts every task that ends (completed, failed or refused). Default: none. */
+  metrics?: TaskMetrics;
 }
 
 /** Runs tasks for remote callers. */
@@ -82,7 +85,7 @@ export class TaskProvider {
     const taskId = request.task_id;
     // 1. replays
     if (!this.#remember(request.msg_id)) {
-      return failed(taskId, {
+      return this.#refuse(request, null, senderNodeId, {
         code: "DUPLICATE_REQUEST",
         message: "Duplicate request",
       });
@@ -94,7 +97,18 @@ export class TaskProvider {
       ledger: this.#d.ledger,
       policy: this.#policy,
     });
-    if ("refused" in checked) return checked.refused;
+    if ("refused" in checked) {
+      const { refused, skill } = checked;
+      this.#d.metrics?.observe(
+        request,
+        skill?.name ?? null,
+        senderNodeId,
+        refused,
+        0,
+        null,
+      );
+      return refused;
+    }
     const skill = checked.skill;
     // 7. capacity: a skill runs up to its slots at once; past them its tasks wait in
     // the shared bounded queue. A full queue is PROVIDER_BUSY; a fast task whose wait
@@ -102,7 +116,7 @@ export class TaskProvider {
     const slots = this.#slotsOf(skill);
     const busy = (this.#runningBySkill.get(skill.name) ?? 0) >= slots;
     if (busy && this.#queued >= this.#policy.maxQueueDepth) {
-      return failed(taskId, {
+      return this.#refuse(request, skill.name, senderNodeId, {
         code: "PROVIDER_BUSY",
         message: "Provider queue is full",
       });
@@ -116,7 +130,7 @@ export class TaskProvider {
       const waitMs = (Math.floor(ahead / slots) + 1) * avgMs;
       if (waitMs + avgMs > limitMs) {
         const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-        return failed(taskId, {
+        return this.#refuse(request, skill.name, senderNodeId, {
           code: "RETRY_AFTER",
           message: `Provider busy, try again in ${seconds} seconds`,
           retry_after_seconds: seconds,
@@ -166,6 +180,18 @@ export class TaskProvider {
     };
   }
 
+  /** A refusal before the task ran, counted. */
+  #refuse(
+    request: TaskRequest,
+    skill: string | null,
+    senderNodeId: string,
+    error: Record<string, JsonValue>,
+  ): Reply<"TASK_RESULT"> {
+    const reply = failed(request.task_id, error);
+    this.#d.metrics?.observe(request, skill, senderNodeId, reply, 0, null);
+    return reply;
+  }
+
   #slotsOf(skill: ExecutableSkill): number {
     return Math.max(1, skill.slots ?? this.#policy.taskSlots);
   }
@@ -184,7 +210,7 @@ export class TaskProvider {
     });
     const resolve = job.resolve;
     this.#spawn(
-      this.#persist(job, reply, 0, job.admittedAt, 0).finally(() =>
+      this.#persist(job, reply, 0, job.admittedAt, null).finally(() =>
         resolve(reply)
       ),
     );
@@ -209,7 +235,7 @@ export class TaskProvider {
         code: "TIMEOUT",
         message: "Task timed out while queued",
       });
-      await this.#persist(job, reply, 0, started, 0);
+      await this.#persist(job, reply, 0, started, null);
       return reply;
     }
     this.#running++;
@@ -292,9 +318,19 @@ export class TaskProvider {
     reply: Reply<"TASK_RESULT">,
     price: number,
     started: number,
-    wallMs: number,
+    wallMs: number | null,
   ): Promise<void> {
-    const write = taskWrite(job, reply, price, started, wallMs, {
+    // Counted as it ends (null: never ran); the cockpit may show it just before the commit.
+    const { request, skill, senderNodeId } = job;
+    this.#d.metrics?.observe(
+      request,
+      skill.name,
+      senderNodeId,
+      reply,
+      price,
+      wallMs,
+    );
+    const write = taskWrite(job, reply, price, started, wallMs ?? 0, {
       selfNodeId: this.#d.selfNodeId,
       ledger: this.#d.ledger,
       tasks: this.#d.tasks,

@@ -16,6 +16,8 @@ export interface ExecutableSkill {
    * in the provider's queue. Default: the policy's `taskSlots`.
    */
   slots?: number;
+  /** Switched off by the operator: requests get `SKILL_DISABLED`. */
+  disabled?: boolean;
 }
 
 /** How one handler run ended. */

@@ -1,7 +1,24 @@
-/** Leaf helpers: bytes, hex, logging, abortable sleep. */
+/** Leaf helpers: bytes, hex, logging, metrics, abortable sleep. */
 export { bytesToHex, hexToBytes, isHex64, sha256Hex } from "./bytes.ts";
-export { LOG_LEVELS, Logger, SILENT_LOGGER } from "./logger.ts";
-export type { LoggerOptions, LogLevel, LogSink } from "./logger.ts";
+export { LOG_FORMATS, LOG_LEVELS, Logger, SILENT_LOGGER } from "./logger.ts";
+export type {
+  LogFields,
+  LogFormat,
+  LoggerOptions,
+  LogLevel,
+  LogSink,
+} from "./logger.ts";
+export {
+  bucketQuantile,
+  Counter,
+  Gauge,
+  Histogram,
+  HistogramChild,
+  LATENCY_BUCKETS_S,
+  MetricsRegistry,
+  ValueChild,
+} from "./metrics.ts";
+export type { MetricType, Sample } from "./metrics.ts";
 export { sleep } from "./sleep.ts";
 export { within, writeAll } from "./within.ts";
 export type { Writer } from "./within.ts";

@@ -1,0 +1,396 @@
+/**
+ * A small metrics registry: counters, gauges and histograms with up to three labels,
+ * rendered in the Prometheus text exposition format (version 0.0.4).
+ *
+ * Hot paths hold on to a child (`counter.labels("echo")`) or look one up with label
+ * values they already have: a lookup walks nested maps and allocates nothing once the
+ * child exists.
+ */
+
+const NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** The kinds of metric families. */
+export type MetricType = "counter" | "gauge" | "histogram";
+
+/** One sample of a {@linkcode MetricsRegistry.sampled} family: label values and value. */
+export type Sample = readonly [labels: readonly string[], value: number];
+
+/** Latency buckets in seconds, from 250 µs to one minute. */
+export const LATENCY_BUCKETS_S: readonly number[] = [
+  0.00025,
+  0.0005,
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+  60,
+];
+
+/** A counter or gauge of one label set. */
+export class ValueChild {
+  /** Current value. */
+  value = 0;
+  /** The label values, in the family's label order. */
+  readonly labelValues: readonly string[];
+
+  constructor(labelValues: readonly string[]) {
+    this.labelValues = labelValues;
+  }
+
+  /** Adds `n` (default 1). */
+  inc(n = 1): void {
+    this.value += n;
+  }
+
+  /** Sets the value (gauges, or a counter mirroring a count kept elsewhere). */
+  set(n: number): void {
+    this.value = n;
+  }
+}
+
+/** A histogram of one label set: bucket counts, sum and count. */
+export class HistogramChild {
+  /** The label values, in the family's label order. */
+  readonly labelValues: readonly string[];
+  /** Upper bounds, ascending; the implicit last bucket is +Inf. */
+  readonly bounds: readonly number[];
+  /** Observations per bucket (not cumulative); one more than `bounds`. */
+  readonly counts: Float64Array;
+  /** Sum of all observed values. */
+  sum = 0;
+  /** Number of observations. */
+  count = 0;
+
+  constructor(labelValues: readonly string[], bounds: readonly number[]) {
+    this.labelValues = labelValues;
+    this.bounds = bounds;
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+
+  /** Records one value. */
+  observe(v: number): void {
+    const bounds = this.bounds;
+    let i = 0;
+    while (i < bounds.length && v > bounds[i]!) i++;
+    this.counts[i]!++;
+    this.sum += v;
+    this.count++;
+  }
+
+  /** The `q` quantile (0…1) estimated as Prometheus' `histogram_quantile` does; NaN when empty. */
+  quantile(q: number): number {
+    return bucketQuantile(this.counts, this.bounds, q);
+  }
+}
+
+/**
+ * The `q` quantile of non-cumulative bucket `counts` over `bounds` (linear within a
+ * bucket; the +Inf bucket answers the largest bound). NaN when there is nothing.
+ */
+export function bucketQuantile(
+  counts: ArrayLike<number>,
+  bounds: readonly number[],
+  q: number,
+  offset = 0,
+): number {
+  let total = 0;
+  for (let i = 0; i <= bounds.length; i++) total += counts[offset + i]!;
+  if (total === 0) return NaN;
+  const rank = q * total;
+  let seen = 0;
+  for (let i = 0; i <= bounds.length; i++) {
+    const n = counts[offset + i]!;
+    if (seen + n >= rank && n > 0) {
+      if (i === bounds.length) return bounds[bounds.length - 1] ?? NaN;
+      const lower = i === 0 ? 0 : bounds[i - 1]!;
+      return lower + (bounds[i]! - lower) * ((rank - seen) / n);
+    }
+    seen += n;
+  }
+  return bounds[bounds.length - 1] ?? NaN;
+}
+
+type Child = ValueChild | HistogramChild;
+
+/** A metric family: one name, help text and type, a child per label set. */
+abstract class Family<C extends Child> {
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  abstract readonly type: MetricType;
+  #root = new Map<string, unknown>();
+  #noLabels: C | null = null;
+  /** Children in creation order, for rendering. */
+  readonly children: C[] = [];
+
+  constructor(name: string, help: string, labelNames: readonly string[]) {
+    this.name = name;
+    this.help = help;
+    this.labelNames = labelNames;
+  }
+
+  protected abstract make(labelValues: readonly string[]): C;
+
+  /** The child of these label values (as many as the family has label names). */
+  labels(a?: string, b?: string, c?: string): C {
+    const n = this.labelNames.length;
+    if (n === 0) {
+      return this.#noLabels ??= this.#add([]);
+    }
+    // Walks one map per label: no key string or array is built, so a hit allocates nothing.
+    let map = this.#root;
+    if (n > 1) map = this.#level(map, a ?? "");
+    if (n > 2) map = this.#level(map, b ?? "");
+    const last = (n === 1 ? a : n === 2 ? b : c) ?? "";
+    let child = map.get(last) as C | undefined;
+    if (!child) {
+      child = this.#add([a ?? "", b ?? "", c ?? ""].slice(0, n));
+      map.set(last, child);
+    }
+    return child;
+  }
+
+  #level(map: Map<string, unknown>, key: string): Map<string, unknown> {
+    let next = map.get(key) as Map<string, unknown> | undefined;
+    if (!next) map.set(key, next = new Map());
+    return next;
+  }
+
+  #add(labelValues: readonly string[]): C {
+    const child = this.make(labelValues);
+    this.children.push(child);
+    return child;
+  }
+}
+
+/** A monotonic count. */
+export class Counter extends Family<ValueChild> {
+  readonly type = "counter" as const;
+  protected make(labelValues: readonly string[]): ValueChild {
+    return new ValueChild(labelValues);
+  }
+  /** Adds `n` to the unlabelled child. */
+  inc(n = 1): void {
+    this.labels().inc(n);
+  }
+}
+
+/** A value that goes up and down. */
+export class Gauge extends Family<ValueChild> {
+  readonly type = "gauge" as const;
+  protected make(labelValues: readonly string[]): ValueChild {
+    return new ValueChild(labelValues);
+  }
+  /** Sets the unlabelled child. */
+  set(n: number): void {
+    this.labels().set(n);
+  }
+}
+
+/** A distribution over fixed buckets. */
+export class Histogram extends Family<HistogramChild> {
+  readonly type = "histogram" as const;
+  readonly bounds: readonly number[];
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    bounds: readonly number[],
+  ) {
+    super(name, help, labelNames);
+    this.bounds = bounds;
+  }
+  protected make(labelValues: readonly string[]): HistogramChild {
+    return new HistogramChild(labelValues, this.bounds);
+  }
+}
+
+interface SampledFamily {
+  name: string;
+  help: string;
+  type: MetricType;
+  labelNames: readonly string[];
+  sample: () => Iterable<Sample>;
+}
+
+type Registered = Counter | Gauge | Histogram | SampledFamily;
+
+/**
+ * Metric families rendered together as one Prometheus text page.
+ *
+ * @example
+ * ```ts
+ * const registry = new MetricsRegistry();
+ * const tasks = registry.counter("knarr_tasks_total", "Tasks", ["skill"]);
+ * tasks.labels("echo").inc();
+ * registry.render(); // "# HELP knarr_tasks_total Tasks\n# TYPE knarr_tasks_total counter\n…"
+ * ```
+ */
+export class MetricsRegistry {
+  #families: Registered[] = [];
+  #names = new Set<string>();
+
+  /** Registers a counter family. */
+  counter(name: string, help: string, labelNames: string[] = []): Counter {
+    return this.#add(new Counter(name, help, this.#check(name, labelNames)));
+  }
+
+  /** Registers a gauge family. */
+  gauge(name: string, help: string, labelNames: string[] = []): Gauge {
+    return this.#add(new Gauge(name, help, this.#check(name, labelNames)));
+  }
+
+  /** Registers a histogram family with these ascending bucket bounds. */
+  histogram(
+    name: string,
+    help: string,
+    bounds: readonly number[],
+    labelNames: string[] = [],
+  ): Histogram {
+    if (
+      bounds.length === 0 || bounds.some((b, i) => i > 0 && b <= bounds[i - 1]!)
+    ) {
+      throw new RangeError(
+        `Cannot register histogram "${name}": bucket bounds must be ascending and not empty`,
+      );
+    }
+    return this.#add(
+      new Histogram(name, help, this.#check(name, [...labelNames]), bounds),
+    );
+  }
+
+  /**
+   * Registers a family whose samples are read when rendering (a count or size kept
+   * elsewhere: peers, queue length, a relay's counters).
+   */
+  sampled(
+    name: string,
+    help: string,
+    type: "counter" | "gauge",
+    labelNames: string[],
+    sample: () => Iterable<Sample>,
+  ): void {
+    this.#add({
+      name,
+      help,
+      type,
+      labelNames: this.#check(name, labelNames),
+      sample,
+    });
+  }
+
+  /** The families in the Prometheus text format, one block per family. */
+  render(): string {
+    const out: string[] = [];
+    for (const f of this.#families) {
+      out.push(`# HELP ${f.name} ${escapeHelp(f.help)}`);
+      out.push(`# TYPE ${f.name} ${f.type}`);
+      if ("sample" in f) {
+        for (const [values, value] of f.sample()) {
+          out.push(
+            `${f.name}${labelText(f.labelNames, values)} ${num(value)}`,
+          );
+        }
+      } else if (f instanceof Histogram) {
+        for (const child of f.children) renderHistogram(out, f, child);
+      } else {
+        for (const child of f.children) {
+          out.push(
+            `${f.name}${labelText(f.labelNames, child.labelValues)} ${
+              num(child.value)
+            }`,
+          );
+        }
+      }
+    }
+    return out.join("\n") + "\n";
+  }
+
+  #check(name: string, labelNames: string[]): string[] {
+    if (!NAME_RE.test(name)) {
+      throw new TypeError(
+        `Cannot register metric "${name}": not a Prometheus metric name`,
+      );
+    }
+    if (this.#names.has(name)) {
+      throw new TypeError(
+        `Cannot register metric "${name}": already registered`,
+      );
+    }
+    if (labelNames.length > 3) {
+      throw new RangeError(
+        `Cannot register metric "${name}": at most 3 labels (got ${labelNames.length})`,
+      );
+    }
+    for (const label of labelNames) {
+      if (!LABEL_RE.test(label) || label.startsWith("__") || label === "le") {
+        throw new TypeError(
+          `Cannot register metric "${name}": "${label}" is not a usable label name`,
+        );
+      }
+    }
+    return labelNames;
+  }
+
+  #add<F extends Registered>(family: F): F {
+    this.#names.add(family.name);
+    this.#families.push(family);
+    return family;
+  }
+}
+
+function renderHistogram(
+  out: string[],
+  f: Histogram,
+  child: HistogramChild,
+): void {
+  let cumulative = 0;
+  for (let i = 0; i <= f.bounds.length; i++) {
+    cumulative += child.counts[i]!;
+    const le = i === f.bounds.length ? "+Inf" : num(f.bounds[i]!);
+    out.push(
+      `${f.name}_bucket${
+        labelText(f.labelNames, child.labelValues, le)
+      } ${cumulative}`,
+    );
+  }
+  const labels = labelText(f.labelNames, child.labelValues);
+  out.push(`${f.name}_sum${labels} ${num(child.sum)}`);
+  out.push(`${f.name}_count${labels} ${child.count}`);
+}
+
+function labelText(
+  names: readonly string[],
+  values: readonly string[],
+  le?: string,
+): string {
+  const parts = names.map((n, i) => `${n}="${escapeLabel(values[i] ?? "")}"`);
+  if (le !== undefined) parts.push(`le="${le}"`);
+  return parts.length === 0 ? "" : `{${parts.join(",")}}`;
+}
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+function escapeHelp(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+}
+
+function num(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "+Inf";
+  if (v === -Infinity) return "-Inf";
+  return String(v);
+}
