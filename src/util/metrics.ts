@@ -44,6 +44,7 @@ export class ValueChild {
   /** The label values, in the family's label order. */
   readonly labelValues: readonly string[];
 
+  /** Takes the label values (families make their children). */
   constructor(labelValues: readonly string[]) {
     this.labelValues = labelValues;
   }
@@ -72,6 +73,7 @@ export class HistogramChild {
   /** Number of observations. */
   count = 0;
 
+  /** Takes the label values and the family's bucket bounds. */
   constructor(labelValues: readonly string[], bounds: readonly number[]) {
     this.labelValues = labelValues;
     this.bounds = bounds;
@@ -121,25 +123,29 @@ export function bucketQuantile(
   return bounds[bounds.length - 1] ?? NaN;
 }
 
-type Child = ValueChild | HistogramChild;
-
 /** A metric family: one name, help text and type, a child per label set. */
-abstract class Family<C extends Child> {
+export abstract class MetricFamily<C extends ValueChild | HistogramChild> {
+  /** The metric name. */
   readonly name: string;
+  /** The `# HELP` text. */
   readonly help: string;
+  /** Label names, at most three. */
   readonly labelNames: readonly string[];
+  /** The `# TYPE`. */
   abstract readonly type: MetricType;
   #root = new Map<string, unknown>();
   #noLabels: C | null = null;
   /** Children in creation order, for rendering. */
   readonly children: C[] = [];
 
+  /** Takes the name, help text and label names (the registry checks them). */
   constructor(name: string, help: string, labelNames: readonly string[]) {
     this.name = name;
     this.help = help;
     this.labelNames = labelNames;
   }
 
+  /** Makes the child of new label values. */
   protected abstract make(labelValues: readonly string[]): C;
 
   /** The child of these label values (as many as the family has label names). */
@@ -175,8 +181,10 @@ abstract class Family<C extends Child> {
 }
 
 /** A monotonic count. */
-export class Counter extends Family<ValueChild> {
+export class Counter extends MetricFamily<ValueChild> {
+  /** Always "counter". */
   readonly type = "counter" as const;
+  /** Makes the child of new label values. */
   protected make(labelValues: readonly string[]): ValueChild {
     return new ValueChild(labelValues);
   }
@@ -187,8 +195,10 @@ export class Counter extends Family<ValueChild> {
 }
 
 /** A value that goes up and down. */
-export class Gauge extends Family<ValueChild> {
+export class Gauge extends MetricFamily<ValueChild> {
+  /** Always "gauge". */
   readonly type = "gauge" as const;
+  /** Makes the child of new label values. */
   protected make(labelValues: readonly string[]): ValueChild {
     return new ValueChild(labelValues);
   }
@@ -199,9 +209,12 @@ export class Gauge extends Family<ValueChild> {
 }
 
 /** A distribution over fixed buckets. */
-export class Histogram extends Family<HistogramChild> {
+export class Histogram extends MetricFamily<HistogramChild> {
+  /** Always "histogram". */
   readonly type = "histogram" as const;
+  /** Upper bucket bounds, ascending. */
   readonly bounds: readonly number[];
+  /** Takes the name, help text, label names and bucket bounds. */
   constructor(
     name: string,
     help: string,
@@ -211,6 +224,7 @@ export class Histogram extends Family<HistogramChild> {
     super(name, help, labelNames);
     this.bounds = bounds;
   }
+  /** Makes the child of new label values. */
   protected make(labelValues: readonly string[]): HistogramChild {
     return new HistogramChild(labelValues, this.bounds);
   }

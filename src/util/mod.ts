@@ -15,6 +15,7 @@ export {
   Histogram,
   HistogramChild,
   LATENCY_BUCKETS_S,
+  MetricFamily,
   MetricsRegistry,
   ValueChild,
 } from "./metrics.ts";
