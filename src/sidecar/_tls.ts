@@ -121,7 +121,7 @@ export function listenTunnel(
     };
   };
 
-  async function splice(conn: Deno.Conn, remote: RemoteAddress) {
+  async function splice(conn: Deno.TcpConn, remote: RemoteAddress) {
     const release = hold(conn);
     let admitted = false;
     try {
@@ -137,6 +137,9 @@ export function listenTunnel(
         hostname: "127.0.0.1",
         port: innerPort,
       });
+      // Small writes (TLS handshake records, a response head) go out at once.
+      link.setNoDelay(true);
+      conn.setNoDelay(true);
       const releaseLink = hold(link);
       const linkPort = (link.localAddr as Deno.NetAddr).port;
       const waiter = awaiting.get(linkPort);
