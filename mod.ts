@@ -122,6 +122,7 @@ export {
 } from "./src/config/mod.ts";
 export type {
   BridgeConfig,
+  CockpitSection,
   ConfigOverrides,
   HostPort,
   KnarrConfig,

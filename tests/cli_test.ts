@@ -18,6 +18,7 @@ const FLAGS: Record<string, string[]> = {
     "--config",
     "--port",
     "--sidecar-port",
+    "--cockpit-port",
     "--host",
     "--advertise-host",
     "--storage",
@@ -25,6 +26,7 @@ const FLAGS: Record<string, string[]> = {
     "--bridge",
     "--bridge-timeout",
     "--log-level",
+    "--log-format",
   ],
   query: [
     "--bootstrap",
@@ -48,7 +50,7 @@ const FLAGS: Record<string, string[]> = {
   ],
   demand: ["--storage", "--json"],
   info: ["--storage", "--reputation"],
-  relay: ["--host", "--port", "--config", "--log-level"],
+  relay: ["--host", "--port", "--config", "--log-level", "--log-format"],
   mcp: [
     "--bootstrap",
     "--storage",
@@ -126,6 +128,24 @@ Deno.test("knarr exits 2 with a one-line message and usage on usage errors", asy
     assertMatch(
       r.stderr,
       /^error: Invalid --log-level "loud": must be one of debug, info, warn, error/,
+    );
+  });
+  await t.step("bad log format", async () => {
+    for (const command of ["serve", "relay"]) {
+      const r = await knarr([command, "--log-format", "xml"]);
+      assertEquals(r.code, 2);
+      assertMatch(
+        r.stderr,
+        /^error: Invalid --log-format "xml": must be one of human, json\n/,
+      );
+    }
+  });
+  await t.step("bad cockpit port", async () => {
+    const r = await knarr(["serve", "--cockpit-port", "70000"]);
+    assertEquals(r.code, 2);
+    assertMatch(
+      r.stderr,
+      /^error: Invalid --cockpit-port "70000": must be an integer from 0 to 65535\n/,
     );
   });
   await t.step("unexpected positional", async () => {

@@ -20,9 +20,14 @@ Deno.test("knarr serve prints the seed's lines, serves knarr query, and stops cl
       /^Sidecar: https:\/\/127\.0\.0\.1:(\d+)$/.exec(node.lines[2]!)?.[1],
     );
     assert(sidecarPort > 0, "beside --port 0 the sidecar takes any free port");
+    const cockpit =
+      /^Cockpit: (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64})$/
+        .exec(node.lines[3]!)?.[1];
+    assert(cockpit, "beside --port 0 the cockpit takes any free port");
     assertEquals(node.lines.slice(1), [
       `Listening: 127.0.0.1:${node.port}`,
       `Sidecar: https://127.0.0.1:${sidecarPort}`,
+      `Cockpit: ${cockpit}`,
       "Advertising: 127.0.0.1",
       "Loaded 1 skills from config",
     ]);

@@ -21,15 +21,25 @@ export class ServeRelay {
   #config: KnarrConfig;
   #log: Logger;
   #print: (line: string) => void;
+  #onReach: (state: string, relayed: string | null) => void;
 
-  /** Takes the node, its configuration, a logger and where to print the relayed address. */
+  /**
+   * Takes the node, its configuration, a logger, where to print the relayed address and
+   * what to tell when reachability is known (the cockpit shows it).
+   */
   constructor(
-    deps: { node: KnarrNode; log: Logger; print: (line: string) => void },
+    deps: {
+      node: KnarrNode;
+      log: Logger;
+      print: (line: string) => void;
+      onReach?: (state: string, relayed: string | null) => void;
+    },
     config: KnarrConfig,
   ) {
     this.#node = deps.node;
     this.#log = deps.log;
     this.#print = deps.print;
+    this.#onReach = deps.onReach ?? (() => {});
     this.#config = config;
   }
 
@@ -53,6 +63,14 @@ export class ServeRelay {
       options.signal ? { signal: options.signal } : {},
     );
     if (reachable !== false) {
+      this.#onReach(
+        reachable
+          ? `reachable at ${formatHostPort(this.#node.address)} (checked by ${
+            formatHostPort(options.via)
+          })`
+          : "unknown: the joined peer does not check",
+        null,
+      );
       this.#log.info(
         reachable
           ? `Reachable at ${
@@ -95,7 +113,16 @@ export class ServeRelay {
       relay: this.#config.network.relay!,
       logger: this.#log.child("relay-reach"),
     });
-    this.#print(`Relayed address: ${formatHostPort(this.#reach.address)}`);
+    const relayed = formatHostPort(this.#reach.address);
+    this.#print(`Relayed address: ${relayed}`);
+    this.#onReach(
+      `through relay ${formatHostPort(this.#config.network.relay!)} (${
+        this.#config.network.relayWhen === "always"
+          ? "relay_when = always"
+          : "a peer could not dial this node"
+      })`,
+      relayed,
+    );
     return this.#reach;
   }
 }

@@ -5,9 +5,9 @@ import type { Command, CommandContext } from "./command.ts";
 import { processOutput } from "./output.ts";
 import type { Output } from "./output.ts";
 import { COMMANDS } from "./commands.ts";
+import { VERSION } from "./version.ts";
 
-/** Version printed by `knarr --version`. */
-export const VERSION = "0.1.0";
+export { VERSION };
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -4,7 +4,12 @@ import type { RelayServer, RelayServerOptions } from "../relay/mod.ts";
 import { Logger } from "../util/mod.ts";
 import { intFlag, stringFlag } from "./command.ts";
 import type { Command } from "./command.ts";
-import { LOG_LEVEL_FLAG, logLevelFlag } from "./flags.ts";
+import {
+  LOG_FORMAT_FLAG,
+  LOG_LEVEL_FLAG,
+  logFormatFlag,
+  logLevelFlag,
+} from "./flags.ts";
 
 /** The relay subcommand. */
 export const relayCommand: Command = {
@@ -12,7 +17,7 @@ export const relayCommand: Command = {
   summary:
     "Run a keep relay router that forwards signed packets between agents",
   usage:
-    "knarr relay [--host 0.0.0.0] [--port 9009] [--config knarr.toml] [--log-level info]",
+    "knarr relay [--host 0.0.0.0] [--port 9009] [--config knarr.toml] [--log-level info] [--log-format human]",
   flags: {
     host: {
       type: "string",
@@ -32,6 +37,7 @@ export const relayCommand: Command = {
       valueName: "path",
     },
     "log-level": LOG_LEVEL_FLAG,
+    "log-format": LOG_FORMAT_FLAG,
   },
   async run(ctx) {
     // Loaded here, not at the top: other commands need not load protobufjs.
@@ -41,6 +47,7 @@ export const relayCommand: Command = {
       RelayServer,
     } = await import("../relay/mod.ts");
     const level = logLevelFlag(ctx);
+    const format = logFormatFlag(ctx);
     const host = stringFlag(ctx, "host");
     const port = intFlag(ctx, "port", 0, 65535);
     const configPath = stringFlag(ctx, "config");
@@ -54,7 +61,7 @@ export const relayCommand: Command = {
     let relay: RelayServer;
     try {
       relay = await RelayServer.start({
-        logger: new Logger({ level, name: "relay" }),
+        logger: new Logger({ level, format, name: "relay" }),
         ...(section.keyFile
           ? { identity: await loadRelayKey(section.keyFile) }
           : {}),

@@ -16,7 +16,14 @@ import type { RelayServer } from "../relay/mod.ts";
 import { Logger } from "../util/mod.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { intFlag, secondsFlag, stringFlag, UsageError } from "./command.ts";
-import { LOG_LEVEL_FLAG, logLevelFlag } from "./flags.ts";
+import {
+  LOG_FORMAT_FLAG,
+  LOG_LEVEL_FLAG,
+  logFormatFlag,
+  logLevelFlag,
+} from "./flags.ts";
+import { startCockpit } from "./_cockpit.ts";
+import { VERSION } from "./version.ts";
 import { ServeRelay } from "./_relay_reach.ts";
 import { startUpnp, upnpSummary } from "./_upnp.ts";
 
@@ -29,6 +36,8 @@ export async function serveConfig(ctx: CommandContext): Promise<KnarrConfig> {
   if (host !== undefined) overrides.host = host;
   const sidecarPort = intFlag(ctx, "sidecar-port", 0, 65535);
   if (sidecarPort !== undefined) overrides.sidecarPort = sidecarPort;
+  const cockpitPort = intFlag(ctx, "cockpit-port", 0, 65535);
+  if (cockpitPort !== undefined) overrides.cockpitPort = cockpitPort;
   const advertise = stringFlag(ctx, "advertise-host");
   if (advertise !== undefined) overrides.advertiseHost = advertise;
   const storage = stringFlag(ctx, "storage");
@@ -88,6 +97,13 @@ export const serveCommand: Command = {
       valueName: "port",
       defaultText: "port + 1; any free port when --port is 0",
     },
+    "cockpit-port": {
+      type: "string",
+      description:
+        "HTTP port of the operator's web page and /metrics, on [cockpit] host (0 disables it)",
+      valueName: "port",
+      defaultText: "port + 2 on 127.0.0.1; any free port when --port is 0",
+    },
     host: {
       type: "string",
       description: "Interface to listen on",
@@ -124,13 +140,15 @@ export const serveCommand: Command = {
       defaultText: "30",
     },
     "log-level": LOG_LEVEL_FLAG,
+    "log-format": LOG_FORMAT_FLAG,
   },
   async run(ctx) {
     const level = logLevelFlag(ctx);
+    const format = logFormatFlag(ctx);
     const config = await serveConfig(ctx);
     // Taken right after reading: an edit made during startup is still reloaded.
     const loadedStamp = config.file ? await fileStamp(config.file) : "";
-    const logger = new Logger({ level });
+    const logger = new Logger({ level, format });
     await using assets = assetStoreFromConfig(config, logger);
     await using skills = new ConfiguredSkills(config, assets, logger);
     // Bridged MCP tools join once the node runs; configured skill files win a name clash.
@@ -163,6 +181,11 @@ export const serveCommand: Command = {
         `Sidecar: https://${config.node.host}:${node.sidecar.port}`,
       );
     }
+    await using cockpit = await startCockpit(node, config, logger, VERSION);
+    if (cockpit.server) ctx.out.print(`Cockpit: ${cockpit.server.url}`);
+    cockpit.view.upnp = config.network.upnp
+      ? "on, no ports mapped (see the log)"
+      : "off";
     await using upnp = await startUpnp(
       config,
       {
@@ -174,6 +197,7 @@ export const serveCommand: Command = {
     );
     if (upnp) {
       ctx.out.print(upnpSummary(upnp));
+      cockpit.view.upnp = upnpSummary(upnp).slice("UPnP: ".length);
       // A public external address beats a detected one; an explicit one stays.
       if (
         advertise.source !== "explicit" &&
@@ -192,6 +216,9 @@ export const serveCommand: Command = {
     } else {
       ctx.out.print(`Advertising: ${advertise.host}`);
     }
+    cockpit.view.reachability = advertise.isPrivate
+      ? `private address ${advertise.host}: reachable on its own network only`
+      : `public address ${advertise.host} (not checked)`;
     if (advertise.isPrivate && advertise.source !== "bound") {
       logger.warn(
         `Advertise address ${advertise.host} is private: nodes outside this network cannot reach it; ` +
@@ -207,6 +234,7 @@ export const serveCommand: Command = {
           formatHostPort({ host: relay.host, port: relay.port })
         }`,
       );
+      cockpit.view.setRelay(relay);
     }
 
     // Reached through a relay: announced (and joined) with the relayed address.
@@ -214,6 +242,10 @@ export const serveCommand: Command = {
       node,
       log: logger,
       print: (line) => ctx.out.print(line),
+      onReach: (state, relayed) => {
+        cockpit.view.reachability = state;
+        if (relayed) cockpit.view.addAddress("Relayed", relayed);
+      },
     }, config);
     if (config.network.relay) relayed.startIfAlways();
 
@@ -227,9 +259,24 @@ export const serveCommand: Command = {
       await node.deregister(stale.skillKey);
     }
     const applied = await skills.apply(node, config.skills);
+    const noteApplied = (outcome: typeof applied) => {
+      const at = new Date().toTimeString().slice(0, 8);
+      for (const name of outcome.loaded) {
+        cockpit.view.noteReload(name, `loaded ${at}`);
+      }
+      for (const f of outcome.failed) {
+        cockpit.view.noteReload(f.name, `load failed ${at}: ${f.error}`);
+      }
+    };
+    noteApplied(applied);
     const background: Promise<void>[] = [];
     for (const f of applied.failed) {
       ctx.out.error(`error: Skill "${f.name}" is not served: ${f.error}`);
+    }
+    for (const name of node.skillSwitches.list()) {
+      logger.warn(
+        `Skill "${name}" is disabled (from the cockpit): requests for it get SKILL_DISABLED`,
+      );
     }
     if (config.file) {
       background.push(watchFile(config.file, async () => {
@@ -243,6 +290,7 @@ export const serveCommand: Command = {
           return;
         }
         const result = await skills.apply(node, next.skills);
+        noteApplied(result);
         logger.info(
           `Reloaded ${config.file}: ${result.loaded.length} skills loaded, ${result.removed.length} removed, ` +
             `${result.failed.length} failed`,
@@ -290,11 +338,20 @@ export const serveCommand: Command = {
 
     background.push((async () => {
       for await (const event of skills.events({ signal: ctx.signal })) {
+        const at = new Date().toTimeString().slice(0, 8);
         if (event.type === "reloaded") {
-          logger.info(`Reloaded skill "${event.name}"`);
-        } else {logger.error(
+          cockpit.view.noteReload(event.name, `reloaded ${at}`);
+          logger.info(`Reloaded skill "${event.name}"`, { skill: event.name });
+        } else {
+          cockpit.view.noteReload(
+            event.name,
+            `reload failed ${at} (previous version kept): ${event.error.message}`,
+          );
+          logger.error(
             `Skill "${event.name}" failed to reload (keeping the previous version): ${event.error.message}`,
-          );}
+            { skill: event.name },
+          );
+        }
       }
     })());
     await abortion(ctx.signal);

@@ -4,6 +4,7 @@ import { parse as parseToml } from "smol-toml";
 import { ConfigError } from "./errors.ts";
 import { parseHostPort } from "./host_port.ts";
 import { readBridges } from "./_bridges.ts";
+import { readCockpit } from "./_cockpit.ts";
 import { show, TableReader } from "./_check.ts";
 import { readRelay } from "./_relay.ts";
 import { readSidecar } from "./_sidecar.ts";
@@ -29,6 +30,8 @@ export interface ConfigOverrides {
   bridges?: string[];
   /** Timeout in seconds for each of `bridges` (`--bridge-timeout`). Default 30. */
   bridgeTimeout?: number;
+  /** Cockpit port (`--cockpit-port`); 0 disables, as in the file. */
+  cockpitPort?: number;
 }
 
 const TOP_KEYS = [
@@ -39,6 +42,7 @@ const TOP_KEYS = [
   "bridges",
   "policy",
   "relay",
+  "cockpit",
 ] as const;
 const NODE_KEYS = [
   "port",
@@ -241,6 +245,11 @@ function buildConfig(
       titForTat: policy.bool("tit_for_tat", DEFAULTS.policy.titForTat),
     },
     relay: readRelay(file, dir, doc.relay),
+    cockpit: readCockpit(
+      new TableReader(file, "cockpit", doc.cockpit, ["port", "host"]),
+      port,
+      overrides.cockpitPort,
+    ),
   };
 }
 

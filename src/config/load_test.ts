@@ -64,6 +64,7 @@ Deno.test("parseConfig() fills every default of the reference", () => {
     titForTat: false,
   });
   assertEquals(c.relay, { ...DEFAULTS.relay, keyFile: null });
+  assertEquals(c.cockpit, { port: 9002, host: "127.0.0.1" });
   assertEquals(c.skills, [{
     name: "echo",
     handlerPath: join(dir, "skills", "echo.ts"),
@@ -251,6 +252,63 @@ Deno.test("loadConfig() sidecar_port: port + 1, explicit, disabled, and --sideca
   assertEquals((await loadConfig(file)).node.sidecarPort, 7000);
   Deno.removeSync(dir, { recursive: true });
 });
+
+Deno.test("loadConfig() [cockpit]: port + 2, explicit, disabled, --cockpit-port, host, and bad values", async () => {
+  const dir = Deno.makeTempDirSync();
+  const file = join(dir, "knarr.toml");
+  const cockpit = async (text: string, cockpitPort?: number) => {
+    Deno.writeTextFileSync(file, text);
+    return (await loadConfig(
+      file,
+      cockpitPort === undefined ? {} : { cockpitPort },
+    )).cockpit;
+  };
+  assertEquals(await cockpit("[node]\nport = 9300\n"), {
+    port: 9302,
+    host: "127.0.0.1",
+  });
+  assertEquals((await cockpit("[node]\nport = 9300\n", 9500)).port, 9500);
+  assertEquals((await cockpit("[node]\nport = 9300\n", 0)).port, null);
+  assertEquals((await cockpit("[node]\nport = 65534\n")).port, null);
+  assertEquals((await cockpit("[node]\nport = 0\n")).port, 0);
+  assertEquals(
+    await cockpit('[cockpit]\nport = 0\nhost = "0.0.0.0"\n'),
+    { port: null, host: "0.0.0.0" },
+  );
+  assertEquals((await cockpit("[cockpit]\nport = 8080\n")).port, 8080);
+  for (
+    const [text, problem] of [
+      [
+        "[cockpit]\nport = 70000\n",
+        "cockpit.port: must be an integer from 0 to 65535 (got 70000)",
+      ],
+      [
+        '[cockpit]\nhost = ""\n',
+        "cockpit.host: must be 1 to 256 characters long (got 0)",
+      ],
+      [
+        "[cockpit]\ntoken = 1\n",
+        "cockpit.token: unknown key; known keys are port, host",
+      ],
+      ["cockpit = 3\n", "cockpit: must be a table ([cockpit])"],
+    ]
+  ) {
+    Deno.writeTextFileSync(file, text!);
+    await assertRejectsWith(loadConfig(file), `at ${problem}`);
+  }
+  Deno.removeSync(dir, { recursive: true });
+});
+
+async function assertRejectsWith(p: Promise<unknown>, text: string) {
+  try {
+    await p;
+  } catch (error) {
+    assert(error instanceof ConfigError);
+    assert(error.message.endsWith(text), `${error.message} !~ ${text}`);
+    return;
+  }
+  throw new Error(`expected a ConfigError ending with ${text}`);
+}
 
 Deno.test("defaultConfig() works without a file", () => {
   const c = defaultConfig("/tmp/x", { port: 0 });

@@ -11,6 +11,7 @@ export type { ConfigOverrides } from "./load.ts";
 export { DEFAULTS } from "./schema.ts";
 export type {
   BridgeConfig,
+  CockpitSection,
   HostPort,
   KnarrConfig,
   NetworkSection,

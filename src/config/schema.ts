@@ -155,6 +155,14 @@ export interface RelaySection {
   maxQueueBytes: number;
 }
 
+/** `[cockpit]`: the operator's web page. */
+export interface CockpitSection {
+  /** Port: null = no cockpit (`port = 0`), 0 = any free port. Default: the protocol port + 2. */
+  port: number | null;
+  /** Interface it listens on. Default "127.0.0.1" (this machine only). */
+  host: string;
+}
+
 /** The whole validated configuration. */
 export interface KnarrConfig {
   /** Absolute path of the file it came from, or null for defaults only. */
@@ -175,6 +183,8 @@ export interface KnarrConfig {
   policy: PolicySection;
   /** `[relay]`: the keep relay. */
   relay: RelaySection;
+  /** `[cockpit]`: the operator's web page. */
+  cockpit: CockpitSection;
 }
 
 /** Default values of the reference. */
@@ -208,6 +218,7 @@ export const DEFAULTS = {
     maxInputSize: 65_536,
   },
   policy: { initialCredit: 3.0, minBalance: -10.0, titForTat: false },
+  cockpit: { host: "127.0.0.1" },
   relay: {
     enabled: false,
     host: "0.0.0.0",

@@ -6,6 +6,8 @@ export {
 } from "./advertise.ts";
 export type { AdvertiseChoice } from "./advertise.ts";
 export { KnarrNode } from "./knarr_node.ts";
+export { NodeCockpit } from "./node_cockpit.ts";
+export type { RelayFigures } from "./node_cockpit.ts";
 export { NodeMetrics } from "./node_metrics.ts";
 export type { NodeMetricsSources } from "./node_metrics.ts";
 export { SkillSwitches } from "./skill_switches.ts";
