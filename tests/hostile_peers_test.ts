@@ -2,10 +2,57 @@
  * Regression tests for what `bench/hostile_peers.ts` found: each defect the benchmark exposed
  * under attack, reproduced small and fast.
  */
-import { assert } from "./assert.ts";
+import { assert, assertEquals } from "./assert.ts";
 import { Identity } from "../src/crypto/mod.ts";
+import { KnarrNode, TcpTransport } from "../src/node/mod.ts";
 import { SidecarClient } from "../src/sidecar/mod.ts";
+import { Logger } from "../src/util/mod.ts";
+import {
+  decodeMessage,
+  encodeFrame,
+  encodeMessage,
+  signMessage,
+} from "../src/wire/mod.ts";
 import { startSidecar } from "./sidecar_helpers.ts";
+
+/** Sends `bytes` on a new connection; the reply frame's message, or null when closed first. */
+async function exchange(
+  port: number,
+  bytes: Uint8Array,
+): Promise<Record<string, unknown> | null> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(bytes);
+    let got = new Uint8Array(0);
+    const chunk = new Uint8Array(65_536);
+    for (;;) {
+      const n = await conn.read(chunk).catch(() => null);
+      if (n === null) return null;
+      const next = new Uint8Array(got.length + n);
+      next.set(got);
+      next.set(chunk.subarray(0, n), got.length);
+      got = next;
+      if (got.length >= 4) {
+        const length = new DataView(got.buffer).getUint32(0);
+        if (got.length >= 4 + length) {
+          return decodeMessage(got.subarray(4, 4 + length)) as Record<
+            string,
+            unknown
+          >;
+        }
+      }
+    }
+  } finally {
+    conn.close();
+  }
+}
+
+async function queryFrame(): Promise<Uint8Array> {
+  const me = await Identity.generate();
+  return encodeFrame(
+    encodeMessage(await signMessage("QUERY", { query_type: "all" }, me)),
+  );
+}
 
 function median(xs: number[]): number {
   return [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
@@ -31,4 +78,86 @@ Deno.test("SidecarClient requests do not wait for a delayed ACK (TCP_NODELAY und
   }
   // With Nagle's algorithm on, every request waited for the 40 ms delayed ACK.
   assert(median(times) < 30, `median ${median(times).toFixed(1)} ms`);
+});
+
+Deno.test("KnarrNode admits a new peer while silent and slow-dripping connections hold its cap", async () => {
+  await using node = await KnarrNode.create({
+    host: "127.0.0.1",
+    maxConnections: 8,
+  });
+  await node.start({ maintenance: false });
+  const port = node.address.port;
+  const hogs: Deno.Conn[] = [];
+  try {
+    for (let i = 0; i < 8; i++) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      // Half say nothing, half start a frame they never finish.
+      if (i % 2 === 1) await conn.write(new Uint8Array([0, 0, 1]));
+      hogs.push(conn);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    // Before: refused at accept for as long as the hogs stayed (the idle timeout, 120 s).
+    const answer = await exchange(port, await queryFrame());
+    assertEquals(answer?.type, "QUERY_RESPONSE");
+  } finally {
+    for (const conn of hogs) conn.close();
+  }
+});
+
+Deno.test("TcpTransport closes a connection that brings no whole first frame in time", async () => {
+  let handled = 0;
+  const listening = await new TcpTransport({ firstFrameTimeoutMs: 300 })
+    .listen("127.0.0.1", 0, () => {
+      handled++;
+      return Promise.resolve(null);
+    });
+  const conn = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: listening.port,
+  });
+  try {
+    const started = performance.now();
+    await conn.write(new Uint8Array([0, 0, 0, 50]));
+    // A byte every 50 ms: before, only the idle timeout (120 s) ended this.
+    let closed = false;
+    const reading = conn.read(new Uint8Array(8)).then(
+      (n) => closed = n === null,
+      () => closed = true,
+    );
+    while (!closed && performance.now() - started < 3_000) {
+      await conn.write(new Uint8Array([0x20])).catch(() => {});
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await reading;
+    assert(closed);
+    assert(performance.now() - started < 2_000);
+    assertEquals(handled, 0);
+  } finally {
+    conn.close();
+    await listening.close();
+  }
+});
+
+Deno.test("KnarrNode logs a flood of dropped messages as a few lines and a count", async () => {
+  const lines: string[] = [];
+  await using node = await KnarrNode.create({
+    host: "127.0.0.1",
+    logger: new Logger({ level: "info", sink: (l) => lines.push(l) }),
+  });
+  await node.start({ maintenance: false });
+  const me = await Identity.generate();
+  for (let i = 0; i < 40; i++) {
+    const query = await signMessage("QUERY", {
+      query_type: "name",
+      value: `x${i}`,
+    }, me);
+    const forged = { ...query, value: "tampered" };
+    assertEquals(
+      await exchange(node.address.port, encodeFrame(encodeMessage(forged))),
+      null,
+    );
+  }
+  assertEquals(node.stats.rejected["bad signature"], 40);
+  const dropped = lines.filter((l) => l.includes("Dropped message"));
+  assertEquals(dropped.length, 10);
 });

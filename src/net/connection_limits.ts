@@ -14,7 +14,9 @@ export type CloseKind =
   /** One write took longer than `writeTimeoutMs`. */
   | "write_timeout"
   /** A write failed. */
-  | "write_failed";
+  | "write_failed"
+  /** Closed to make room for a new connection at the server's connection cap. */
+  | "evicted";
 
 /** Why the read side stopped. */
 export type ReadEnd =

@@ -79,6 +79,19 @@ export class FrameConnection {
     return this.#closed;
   }
 
+  /**
+   * When it started waiting for the frame it now waits for (the clock of its options), or -1
+   * when it is not waiting (its owner is handling a frame) or it has no idle deadline.
+   */
+  get waitingSince(): number {
+    return this.#readSince;
+  }
+
+  /** True once the owner called `completeHandshake()`, or when there is no handshake deadline. */
+  get handshaken(): boolean {
+    return this.#handshaken;
+  }
+
   /** Frames queued or being written. */
   get queuedFrames(): number {
     return this.#writer?.frames ?? 0;

@@ -1,6 +1,6 @@
 /** The protocol listener (Deno.listen): connection caps, per-address caps, one sweep for all deadlines. */
 import type { Logger } from "../util/mod.ts";
-import { SILENT_LOGGER, sleep } from "../util/mod.ts";
+import { LogThrottle, SILENT_LOGGER, sleep } from "../util/mod.ts";
 import { FrameConnection } from "./frame_connection.ts";
 import type { FrameConnectionOptions } from "./frame_connection.ts";
 import { formatAddress } from "./connection_limits.ts";
@@ -20,6 +20,12 @@ export interface TcpServerOptions<
   maxConnectionsPerAddress?: number;
   /** Idle timeout per connection in ms (0: none). Default 120 000. */
   idleTimeoutMs?: number;
+  /**
+   * At `maxConnections`, close the connection that has waited longest for a frame (one that
+   * never sent a whole frame first) to make room, rather than refusing the newcomer: idle and
+   * slow-dripping connections cannot lock honest peers out. Needs an idle timeout. Default false.
+   */
+  evictWhenFull?: boolean;
   /** Largest frame body. Default 1 MiB. */
   maxFrameBytes?: number;
   /** How often deadlines are checked, in ms. Default: a quarter of the shortest, 10 to 1,000. */
@@ -63,6 +69,8 @@ export interface TcpServerStats {
   refusedTotal: number;
   /** Connections refused by `maxConnectionsPerAddress`. */
   refusedPerAddress: number;
+  /** Connections closed to make room at `maxConnections` (`evictWhenFull`). */
+  evicted: number;
 }
 
 const ACCEPT_RETRY_MS = 100;
@@ -79,6 +87,7 @@ export class TcpServer<C extends FrameConnection = FrameConnection> {
     accepted: 0,
     refusedTotal: 0,
     refusedPerAddress: 0,
+    evicted: 0,
   };
   #listener: Deno.TcpListener;
   #handler: ConnectionHandler<C>;
@@ -87,6 +96,8 @@ export class TcpServer<C extends FrameConnection = FrameConnection> {
   #connectionOptions: FrameConnectionOptions;
   #connectionClass: new (conn: Deno.Conn, options: FrameConnectionOptions) => C;
   #logger: Logger;
+  // A connection flood would otherwise write a warning per refused connection.
+  #refusals: LogThrottle;
   #open = new Set<C>();
   #perAddress = new Map<string, number>();
   #tasks = new Set<Promise<void>>();
@@ -108,6 +119,7 @@ export class TcpServer<C extends FrameConnection = FrameConnection> {
     this.#handler = handler;
     this.#options = options;
     this.#logger = options.logger ?? SILENT_LOGGER;
+    this.#refusals = new LogThrottle(this.#logger);
     // Without a class of its own, C is FrameConnection.
     this.#connectionClass = options.connectionClass ??
       (FrameConnection as new (
@@ -188,10 +200,11 @@ export class TcpServer<C extends FrameConnection = FrameConnection> {
     const remote = raw.remoteAddr as Deno.NetAddr;
     const host = remote.hostname;
     const perAddress = this.#perAddress.get(host) ?? 0;
-    const total = this.#open.size >= (this.#options.maxConnections ?? 256);
-    if (
-      total || perAddress >= (this.#options.maxConnectionsPerAddress ?? 64)
-    ) {
+    const overAddress =
+      perAddress >= (this.#options.maxConnectionsPerAddress ?? 64);
+    const total = this.#open.size >= (this.#options.maxConnections ?? 256) &&
+      (overAddress || !this.#evictOne());
+    if (total || overAddress) {
       this.#refuse(raw, remote, total);
     } else {
       this.stats.accepted++;
@@ -204,6 +217,32 @@ export class TcpServer<C extends FrameConnection = FrameConnection> {
       this.#run(conn);
     }
     this.#acceptNext();
+  }
+
+  /**
+   * With `evictWhenFull`, closes the connection waiting longest for a frame, one that has not
+   * sent its first frame before any other; false when none is waiting.
+   */
+  #evictOne(): boolean {
+    if (!this.#options.evictWhenFull) return false;
+    let victim: C | null = null;
+    this.#open.forEach((conn) => {
+      const since = conn.waitingSince;
+      if (since < 0 || conn.closed) return;
+      if (
+        victim === null ||
+        (conn.handshaken === victim.handshaken
+          ? since < victim.waitingSince
+          : !conn.handshaken)
+      ) victim = conn;
+    });
+    if (victim === null) return false;
+    this.stats.evicted++;
+    (victim as C).close(
+      "closed to make room: connection limit reached",
+      "evicted",
+    );
+    return true;
   }
 
   #acceptFailed(error: unknown): void {
@@ -225,7 +264,10 @@ export class TcpServer<C extends FrameConnection = FrameConnection> {
         limit,
       );
     } else {
-      this.#logger.warn(
+      this.#refusals.warn(
+        `Refused connections (${
+          limit === "total" ? "total" : "per-address"
+        } limit reached)`,
         `Refused connection from "${remote.hostname}": connection limit reached`,
       );
     }
@@ -287,6 +329,7 @@ export class TcpServer<C extends FrameConnection = FrameConnection> {
       await this.#acceptStopped.promise;
       for (const conn of [...this.#open]) conn.close("server shutting down");
       await Promise.allSettled([...this.#tasks]);
+      this.#refusals.flush();
     })();
     return this.#closing;
   }

@@ -232,3 +232,63 @@ Deno.test("connect() names the address when refused and rejects with the abort r
       `Cannot connect to "127.0.0.1:${port}": connection refused (is a node running there?)`,
   });
 });
+
+Deno.test("TcpServer with evictWhenFull makes room by closing the connection waiting longest, silent ones first", async () => {
+  await using server = TcpServer.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    maxConnections: 2,
+    evictWhenFull: true,
+    handshakeTimeoutMs: 10_000,
+  }, async (conn) => {
+    for await (const body of conn.frames()) {
+      conn.completeHandshake();
+      await conn.send(body);
+    }
+  });
+  const until = async (open: number) => {
+    while (server.connectionCount !== open || server.stats.accepted < open) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  // `talker` sent a frame and waits for its next one; `silent` never sent anything.
+  const talker = await dial("127.0.0.1", server.port);
+  await talker.send(new Uint8Array([1]));
+  await talker.readOne();
+  const silent = await dial("127.0.0.1", server.port);
+  await until(2);
+  const newcomer = await dial("127.0.0.1", server.port);
+  try {
+    await newcomer.send(new Uint8Array([2]));
+    assertEquals(await newcomer.readOne(), new Uint8Array([2]));
+    assertEquals(await silent.readOne(), null);
+    assertEquals(server.stats.evicted, 1);
+    assertEquals(server.stats.refusedTotal, 0);
+    // Now both wait after a frame: the one waiting longest (talker) gives way.
+    const last = await dial("127.0.0.1", server.port);
+    await last.send(new Uint8Array([3]));
+    assertEquals(await last.readOne(), new Uint8Array([3]));
+    assertEquals(await talker.readOne(), null);
+    assertEquals(server.stats.evicted, 2);
+    last.close();
+  } finally {
+    talker.close();
+    silent.close();
+    newcomer.close();
+  }
+});
+
+Deno.test("TcpServer without evictWhenFull refuses the newcomer and keeps the silent connections", async () => {
+  await using server = echoServer({ maxConnections: 1 });
+  const silent = await dial("127.0.0.1", server.port);
+  try {
+    while (server.stats.accepted < 1) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert(await closedWithoutData(server.port));
+    assertEquals(server.stats.evicted, 0);
+    assertEquals(server.stats.refusedTotal, 1);
+  } finally {
+    silent.close();
+  }
+});

@@ -4,6 +4,7 @@ import type { Identity } from "../crypto/mod.ts";
 import { KADEMLIA_PLUGIN } from "../discovery/mod.ts";
 import type { Discovery, Reply, RequestOptions } from "../discovery/mod.ts";
 import type { TaskConsumer, TaskProvider } from "../tasks/mod.ts";
+import { LogThrottle } from "../util/mod.ts";
 import type { Logger } from "../util/mod.ts";
 import {
   decodeMessage,
@@ -37,6 +38,7 @@ export interface NodeMessagesDeps {
 /** Decodes, verifies and dispatches received bodies; sends and verifies exchanges. */
 export class NodeMessages {
   #d: NodeMessagesDeps;
+  #drops: LogThrottle | null = null;
 
   constructor(deps: NodeMessagesDeps) {
     this.#d = deps;
@@ -153,12 +155,19 @@ export class NodeMessages {
     }
   }
 
-  /** Counts and logs a dropped message. */
+  /** Writes the pending summary of suppressed drop warnings; call once when the node closes. */
+  close(): void {
+    this.#drops?.flush();
+  }
+
+  /** Counts and logs a dropped message (a few lines a minute per reason: floods are counted). */
   reject(reason: string, detail: string): void {
     this.#d.stats.rejected[reason] = (this.#d.stats.rejected[reason] ?? 0) + 1;
-    this.#d.log.warn(`Dropped message (${reason}): ${detail}`, {
-      reason,
-      detail,
-    });
+    this.#drops ??= new LogThrottle(this.#d.log);
+    this.#drops.warn(
+      `Dropped messages (${reason})`,
+      `Dropped message (${reason}): ${detail}`,
+      { reason, detail },
+    );
   }
 }

@@ -393,6 +393,7 @@ export class KnarrNode {
     await this.discovery.close();
     await this.#assets.close();
     await this.#listening?.close();
+    this.#messages.close();
     await this.provider.close();
     this.#commits.flush();
     this.db.close();

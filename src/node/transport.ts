@@ -48,6 +48,8 @@ export interface TcpTransportOptions {
   maxConnectionsPerAddress?: number;
   /** Idle timeout per connection in ms. Default 120 000. */
   idleTimeoutMs?: number;
+  /** A new connection must bring its first whole frame within this many ms. Default 10 000. */
+  firstFrameTimeoutMs?: number;
   /** Default: silent. */
   logger?: Logger;
 }
@@ -84,10 +86,14 @@ export class TcpTransport implements Transport {
   }
 
   listen(host: string, port: number, handler: BodyHandler): Promise<Listening> {
+    const { firstFrameTimeoutMs, ...limits } = this.#options;
     const server = TcpServer.listen({
       hostname: host,
       port,
-      ...this.#options,
+      // Slow-dripping or silent connections time out and give way to new ones when full.
+      handshakeTimeoutMs: firstFrameTimeoutMs ?? 10_000,
+      evictWhenFull: true,
+      ...limits,
     }, (conn) => serveFrames(conn, handler));
     return Promise.resolve({
       host: server.hostname,
@@ -102,6 +108,7 @@ async function serveFrames(
   handler: BodyHandler,
 ): Promise<void> {
   for await (const body of conn.frames()) {
+    conn.completeHandshake();
     const reply = await handler(body, conn.remote.hostname);
     if (reply === "close") return;
     if (reply) await conn.send(reply);

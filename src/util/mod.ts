@@ -20,6 +20,8 @@ export {
   ValueChild,
 } from "./metrics.ts";
 export type { MetricType, Sample } from "./metrics.ts";
+export { LogThrottle } from "./log_throttle.ts";
+export type { LogThrottleOptions } from "./log_throttle.ts";
 export { sleep } from "./sleep.ts";
 export { within, writeAll } from "./within.ts";
 export type { Writer } from "./within.ts";
