@@ -43,11 +43,16 @@ export interface BenchRelayOptions {
   maxConnections?: number;
   /** Flags for `deno run` (e.g. `--cpu-prof`). */
   denoFlags?: string[];
+  /**
+   * Keep the relay's default rate limit, queue bounds, deadlines and per-IP cap (only
+   * `max_connections` is set, from `maxConnections`). Default false: limits lifted.
+   */
+  defaultLimits?: boolean;
 }
 
 /**
- * Starts `knarr relay` on 127.0.0.1 with its limits lifted, so the figures measure the
- * relay and not its throttles; its config is written into `dir`.
+ * Starts `knarr relay` on 127.0.0.1 with its limits lifted (unless `defaultLimits`), so the
+ * figures measure the relay and not its throttles; its config is written into `dir`.
  */
 export async function startBenchRelay(
   dir: string,
@@ -55,6 +60,13 @@ export async function startBenchRelay(
 ): Promise<{ child: Deno.ChildProcess; port: number }> {
   const config = `${dir}/knarr.toml`;
   const caps = options.maxConnections ?? 20_000;
+  const lifted = [
+    `max_connections_per_ip = ${caps}`,
+    "rate_limit = 1000000000",
+    "rate_burst = 1000000000",
+    "max_queue = 10000000",
+    "idle_timeout = 3600",
+  ];
   await Deno.writeTextFile(
     config,
     [
@@ -62,11 +74,7 @@ export async function startBenchRelay(
       'host = "127.0.0.1"',
       "port = 0",
       `max_connections = ${caps}`,
-      `max_connections_per_ip = ${caps}`,
-      "rate_limit = 1000000000",
-      "rate_burst = 1000000000",
-      "max_queue = 10000000",
-      "idle_timeout = 3600",
+      ...(options.defaultLimits ? [] : lifted),
     ].join("\n") + "\n",
   );
   const { child, text } = await spawnKnarr(
