@@ -134,7 +134,13 @@ export type {
   SkillConfig,
   Visibility,
 } from "./src/config/mod.ts";
-export { Database, DemandRepo, StoreOpenError } from "./src/store/mod.ts";
+export {
+  Database,
+  DemandRepo,
+  StorageHealth,
+  StorageUnavailableError,
+  StoreOpenError,
+} from "./src/store/mod.ts";
 export type {
   DatabaseOptions,
   DemandRow,
@@ -145,6 +151,7 @@ export type {
   ProviderHistory,
   Row,
   SkillRow,
+  StorageHealthOptions,
   TaskRepo,
   TaskRow,
 } from "./src/store/mod.ts";

@@ -23,7 +23,9 @@ import {
   LedgerRepo,
   PeerRepo,
   SkillRepo,
+  StorageHealth,
   TaskRepo,
+  TaskResultRepo,
 } from "../store/mod.ts";
 import { TaskConsumer, TaskProvider } from "../tasks/mod.ts";
 import type { Logger } from "../util/mod.ts";
@@ -66,6 +68,8 @@ export interface NodeParts {
   ledger: LedgerRepo;
   tasks: TaskRepo;
   commits: GroupCommit;
+  /** Whether the store takes writes (paid tasks are refused while it does not). */
+  storage: StorageHealth;
   local: LocalSkills;
   provider: TaskProvider;
   consumer: TaskConsumer;
@@ -113,6 +117,7 @@ export function wireNode(
   const ledger = new LedgerRepo(db);
   const tasks = new TaskRepo(db);
   const commits = new GroupCommit(db);
+  const storage = new StorageHealth(db, { logger: log.child("store") });
   const policy = { ...DEFAULT_POLICY, ...options.policy };
   // Made below; the closures read them at run time.
   const late: {
@@ -155,7 +160,9 @@ export function wireNode(
     clock,
     send,
     resolveAssets: (input, caller) => late.assets!.fetchMissing(input, caller),
-    commit: (write, opts) => commits.write(write, opts),
+    commit: (write, opts) => storage.track(commits.write(write, opts)),
+    results: new TaskResultRepo(db),
+    storage,
     logger: log.child("tasks"),
     metrics: metrics.tasks,
   }, policy);
@@ -168,6 +175,8 @@ export function wireNode(
     tasks,
     clock,
     logger: log.child("tasks"),
+    commit: (write) => storage.track(commits.write(write)),
+    storage,
   }, policy);
   const discovery: Discovery = new Discovery({
     self,
@@ -246,6 +255,7 @@ export function wireNode(
     ledger,
     tasks,
     commits,
+    storage,
     local,
     provider,
     consumer,

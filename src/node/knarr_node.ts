@@ -12,8 +12,13 @@ import type {
   SelfAddress,
   SheetSource,
 } from "../discovery/mod.ts";
-import { Database, loadOrCreateIdentity } from "../store/mod.ts";
-import type { GroupCommit, LedgerRepo, TaskRepo } from "../store/mod.ts";
+import { Database, loadOrCreateIdentity, probeWrite } from "../store/mod.ts";
+import type {
+  GroupCommit,
+  LedgerRepo,
+  StorageHealth,
+  TaskRepo,
+} from "../store/mod.ts";
 import type {
   SidecarServer,
   TransferOptions,
@@ -79,6 +84,8 @@ export class KnarrNode {
   readonly ledger: LedgerRepo;
   /** Task history, both roles. */
   readonly tasks: TaskRepo;
+  /** Whether the store takes writes; while it does not, paid tasks are refused. */
+  readonly storage: StorageHealth;
   /** Counters, histograms and the last tasks; `metrics.registry.render()` is `/metrics`. */
   readonly metrics: NodeMetrics;
   /** Own skills switched off (refused with `SKILL_DISABLED`), kept in the store. */
@@ -119,6 +126,7 @@ export class KnarrNode {
     this.ledger = parts.ledger;
     this.tasks = parts.tasks;
     this.#commits = parts.commits;
+    this.storage = parts.storage;
     this.#local = parts.local;
     this.provider = parts.provider;
     this.consumer = parts.consumer;
@@ -139,10 +147,17 @@ export class KnarrNode {
     }
     const db = Database.open(options.storage ?? ":memory:");
     try {
+      // A node that cannot write its ledger says so before it takes any work.
+      const fault = probeWrite(db);
+      if (fault) throw fault;
       const identity = options.identity ?? await loadOrCreateIdentity(db);
       return new KnarrNode(db, identity, options);
     } catch (error) {
-      db.close();
+      try {
+        db.close();
+      } catch {
+        // A failing disk fails the closing checkpoint too; the first error says why.
+      }
       throw error;
     }
   }
@@ -396,6 +411,7 @@ export class KnarrNode {
     this.#messages.close();
     await this.provider.close();
     this.#commits.flush();
+    this.storage.close();
     this.db.close();
   }
 

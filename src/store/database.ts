@@ -2,6 +2,7 @@
 import { DatabaseSync } from "node:sqlite";
 import type { SQLInputValue, StatementSync } from "node:sqlite";
 import { StoreOpenError } from "./errors.ts";
+import { isStorageFault, storageFault } from "./storage_fault.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
 import type { Migration } from "./migrations.ts";
 
@@ -47,7 +48,8 @@ export class Database {
       raw = new DatabaseSync(path);
     } catch (error) {
       throw new StoreOpenError(
-        `Cannot open database "${path}": ${message(error)}`,
+        storageFault(error, path, "open") ??
+          `Cannot open database "${path}": ${message(error)}`,
         { cause: error },
       );
     }
@@ -73,7 +75,8 @@ export class Database {
         corrupt
           ? `Cannot open database "${path}": the file is corrupt or not a knarr database (${text}); ` +
             "move it aside to start with a new identity"
-          : `Cannot open database "${path}": ${text}`,
+          : storageFault(error, path, "open") ??
+            `Cannot open database "${path}": ${text}`,
         { cause: error },
       );
     }
@@ -170,6 +173,9 @@ export class Database {
       if (this.path !== ":memory:") {
         this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       }
+    } catch (error) {
+      // A full or failing disk: the WAL keeps every commit and the next open replays it.
+      if (!isStorageFault(error)) throw error;
     } finally {
       this.#db.close();
     }

@@ -42,6 +42,7 @@ Deno.test("Database.open() migrates a fresh file to the latest schema in WAL mod
     "schema_migrations",
     "sidecar_certificate",
     "skills",
+    "task_results",
     "tasks",
   ]);
   assertEquals(db.get("PRAGMA journal_mode")?.journal_mode, "wal");

@@ -148,6 +148,21 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: "task results for retries",
+    // The output of each task run for another node, appended by rowid in the commit that
+    // charges it: a retry of the same task id gets it again instead of a second charge.
+    sql: `
+      CREATE TABLE task_results (
+        id INTEGER PRIMARY KEY,
+        task_id TEXT NOT NULL,
+        requester_public_key TEXT NOT NULL,
+        output TEXT NOT NULL,
+        finished_at REAL NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -7,7 +7,7 @@ export { Database, SCHEMA_VERSION } from "./database.ts";
 export type { DatabaseOptions, Row } from "./database.ts";
 export { DEMAND_MAX_ROWS, DemandRepo } from "./demand_repo.ts";
 export type { DemandRow } from "./demand_repo.ts";
-export { StoreOpenError } from "./errors.ts";
+export { StorageUnavailableError, StoreOpenError } from "./errors.ts";
 export { GroupCommit } from "./group_commit.ts";
 export type { GroupCommitOptions, WriteOptions } from "./group_commit.ts";
 export { loadOrCreateIdentity } from "./identity_repo.ts";
@@ -22,4 +22,13 @@ export type { SkillRow } from "./skill_repo.ts";
 export { LedgerRepo } from "./ledger_repo.ts";
 export type { LedgerRow } from "./ledger_repo.ts";
 export { TaskRepo } from "./task_repo.ts";
+export { TaskResultRepo } from "./task_result_repo.ts";
+export type { TaskResultRow } from "./task_result_repo.ts";
+export { isStorageFault, sqliteCode, storageFault } from "./storage_fault.ts";
+export {
+  probeWrite,
+  STORAGE_PROBE_INTERVAL_MS,
+  StorageHealth,
+} from "./storage_health.ts";
+export type { StorageHealthOptions } from "./storage_health.ts";
 export type { ProviderHistory, TaskRow } from "./task_repo.ts";

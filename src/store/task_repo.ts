@@ -72,6 +72,14 @@ export class TaskRepo {
     );
   }
 
+  /** How a task we asked for ended ("completed", "failed"), or undefined when not recorded. */
+  consumerStatus(taskId: string): string | undefined {
+    return this.#db.get(
+      "SELECT status FROM tasks WHERE task_id = ? AND role = 'consumer'",
+      taskId,
+    )?.status as string | undefined;
+  }
+
   /** Provider history since `since` (unix seconds), busiest first. */
   history(since: number): ProviderHistory[] {
     return this.#db.all(

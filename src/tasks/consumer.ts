@@ -1,7 +1,8 @@
 /** The consumer side: pick providers, send TASK_REQUEST, wait for pushed results, credit providers. */
 import type { Clock, QueryResult, Reply } from "../discovery/mod.ts";
 import { sheetPrice } from "../discovery/mod.ts";
-import type { LedgerRepo, TaskRepo } from "../store/mod.ts";
+import { StorageUnavailableError } from "../store/mod.ts";
+import type { LedgerRepo, StorageHealth, TaskRepo } from "../store/mod.ts";
 import { type Logger, SILENT_LOGGER, sleep } from "../util/mod.ts";
 import { isJsonObject, toNumber } from "../wire/mod.ts";
 import type {
@@ -11,6 +12,7 @@ import type {
   TaskStatus,
 } from "../wire/mod.ts";
 import type { SendMessage, TaskOutcome, TaskPolicy } from "./types.ts";
+import { consumerWrite } from "./_consumer_record.ts";
 
 /** Collaborators of {@linkcode TaskConsumer}. */
 export interface TaskConsumerDeps {
@@ -23,6 +25,13 @@ export interface TaskConsumerDeps {
   tasks: TaskRepo;
   clock: Clock;
   logger?: Logger;
+  /**
+   * Runs the ledger entry and history row of a result in one commit and resolves once
+   * it is on disk (`GroupCommit.write`). Default: runs them at once.
+   */
+  commit?: <T>(write: () => T) => Promise<T>;
+  /** Whether the store takes writes; while it does not, paid tasks are not requested. */
+  storage?: Pick<StorageHealth, "available" | "fault">;
 }
 
 /** Options for {@linkcode TaskConsumer.request}. */
@@ -40,6 +49,13 @@ export interface TaskRequestOptions {
     provider: QueryResult,
     signal?: AbortSignal,
   ) => Promise<JsonObject>;
+  /**
+   * Task id of every attempt (default: a new one each). Pass the `task_id` of an earlier
+   * outcome that failed without an answer (`UNREACHABLE`, `TIMEOUT`: the provider may
+   * have run and charged it) to ask again: a provider that completed it answers with the
+   * stored result and does not charge a second time.
+   */
+  taskId?: string;
 }
 
 interface Pending {
@@ -85,7 +101,16 @@ export class TaskConsumer {
   ): Promise<TaskOutcome> {
     const timeoutMs = options.timeoutMs ?? 30_000;
     const deadline = performance.now() + timeoutMs;
-    const taskId = crypto.randomUUID();
+    if (
+      options.taskId !== undefined &&
+      !/^[\x21-\x7e]{1,128}$/.test(options.taskId)
+    ) {
+      throw new TypeError(
+        `Cannot request "${skill}": task id "${options.taskId}" must be 1 to 128 printable ASCII characters`,
+      );
+    }
+    const newId = () => options.taskId ?? crypto.randomUUID();
+    const taskId = newId();
     if (providers.length === 0) {
       return fail(
         taskId,
@@ -99,6 +124,17 @@ export class TaskConsumer {
       `No provider of '${skill}' answered`,
     );
     for (const provider of providers) {
+      if (
+        this.#d.storage?.available === false &&
+        sheetPrice(provider.skill_sheet) > 0
+      ) {
+        last = fail(
+          taskId,
+          "STORAGE_UNAVAILABLE",
+          `Cannot pay for a task: ${this.#d.storage.fault}`,
+        );
+        continue;
+      }
       let retried = false;
       for (;;) {
         const left = Math.max(1, Math.round(deadline - performance.now()));
@@ -115,7 +151,7 @@ export class TaskConsumer {
             }
             last = {
               ...fail(
-                crypto.randomUUID(),
+                newId(),
                 "ASSET_UPLOAD_FAILED",
                 (error as Error).message,
               ),
@@ -125,7 +161,7 @@ export class TaskConsumer {
           }
         }
         last = await this.#attempt(
-          crypto.randomUUID(),
+          newId(),
           skill,
           prepared,
           provider,
@@ -148,6 +184,7 @@ export class TaskConsumer {
         last.error.code !== "PROVIDER_BUSY" &&
         last.error.code !== "SKILL_DISABLED" &&
         last.error.code !== "RETRY_AFTER" &&
+        last.error.code !== "STORAGE_UNAVAILABLE" &&
         last.error.code !== "UNREACHABLE" &&
         last.error.code !== "ASSET_UPLOAD_FAILED"
       ) {
@@ -252,50 +289,56 @@ export class TaskConsumer {
           provider: where,
         };
       }
-      return this.#finish(result, skill, provider, reply.public_key, started);
+      return await this.#finish(
+        result,
+        skill,
+        provider,
+        reply.public_key,
+        started,
+      );
     } finally {
       cancel();
     }
   }
 
-  #finish(
+  /**
+   * Records a result (the ledger entry of a completed task and the history row, in one
+   * commit) and makes the outcome. A storage fault loses the record, not the result: the
+   * provider has charged for it, so the output is returned all the same.
+   */
+  async #finish(
     result: TaskResult,
     skill: string,
     provider: QueryResult,
     publicKey: string,
     started: number,
-  ): TaskOutcome {
+  ): Promise<TaskOutcome> {
     const now = this.#d.clock.now();
     const completed = result.status === "completed";
     const price = completed ? sheetPrice(provider.skill_sheet) : 0;
-    if (completed) {
-      this.#d.ledger.apply(
-        publicKey,
-        price,
-        "consumed",
-        this.#policy.initialCredit,
-        now,
-      );
-    }
     const error = isJsonObject(result.error) ? result.error : {};
+    const write = consumerWrite({
+      taskId: result.task_id,
+      skill,
+      providerNodeId: provider.node_id,
+      publicKey,
+      completed,
+      price,
+      error,
+      started,
+      now,
+    }, {
+      ledger: this.#d.ledger,
+      tasks: this.#d.tasks,
+      initialCredit: this.#policy.initialCredit,
+      log: this.#log,
+    });
     try {
-      this.#d.tasks.put({
-        taskId: result.task_id,
-        role: "consumer",
-        skillName: skill,
-        peerNodeId: provider.node_id,
-        peerPublicKey: publicKey,
-        status: completed ? "completed" : "failed",
-        errorCode: typeof error.code === "string" ? error.code : null,
-        price,
-        createdAt: started,
-        finishedAt: now,
-        wallMs: (now - started) * 1000,
-      });
+      if (this.#d.commit) await this.#d.commit(write);
+      else write();
     } catch (e) {
-      this.#log.warn(
-        `Cannot record task ${result.task_id}: ${(e as Error).message}`,
-      );
+      if (!(e instanceof StorageUnavailableError)) throw e;
+      this.#log.warn(`Cannot record task ${result.task_id}: ${e.message}`);
     }
     return {
       task_id: result.task_id,

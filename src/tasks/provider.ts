@@ -1,7 +1,13 @@
 /** The provider pipeline: every check of the protocol, in order, then slots, queue and the run. */
 import type { Reply } from "../discovery/mod.ts";
 import { sheetPrice } from "../discovery/mod.ts";
-import type { LedgerRepo, TaskRepo } from "../store/mod.ts";
+import { StorageUnavailableError } from "../store/mod.ts";
+import type {
+  LedgerRepo,
+  StorageHealth,
+  TaskRepo,
+  TaskResultRepo,
+} from "../store/mod.ts";
 import { type Logger, SILENT_LOGGER } from "../util/mod.ts";
 import { isJsonObject } from "../wire/mod.ts";
 import type { JsonObject, JsonValue, TaskRequest } from "../wire/mod.ts";
@@ -14,6 +20,7 @@ import type {
 } from "./types.ts";
 import { checkRequest, failed } from "./_request_checks.ts";
 import { type Queued, taskWrite } from "./_task_record.ts";
+import { STORAGE_UNAVAILABLE, TaskMemory } from "./_task_memory.ts";
 import type { TaskMetrics } from "./task_metrics.ts";
 
 /** Collaborators of {@linkcode TaskProvider}. */
@@ -37,10 +44,14 @@ export interface TaskProviderDeps {
    * Runs a store write in the next group commit and resolves once it is on disk
    * (`GroupCommit.write`). Default: runs it at once.
    */
-  commit?: (
-    write: () => void,
+  commit?: <T>(
+    write: () => T,
     options: { expectMore: boolean },
-  ) => Promise<void>;
+  ) => Promise<T>;
+  /** Stored results of completed tasks: a retried task id gets its result again. */
+  results?: TaskResultRepo;
+  /** Whether the store takes writes; while it does not, paid tasks are refused. */
+  storage?: Pick<StorageHealth, "available">;
   logger?: Logger;
   /** Counts every task that ends (completed, failed or refused). Default: none. */
   metrics?: TaskMetrics;
@@ -59,12 +70,14 @@ export class TaskProvider {
   #background = new Set<Promise<void>>();
   #avgMs = new Map<string, number>();
   #closed = false;
+  #memory: TaskMemory;
 
   /** Takes the collaborators and the credit and capacity policy. */
   constructor(deps: TaskProviderDeps, policy: TaskPolicy) {
     this.#d = deps;
     this.#policy = policy;
     this.#log = deps.logger ?? SILENT_LOGGER;
+    this.#memory = new TaskMemory(deps.results);
   }
 
   /** Busy task slots (reported as load). */
@@ -90,6 +103,9 @@ export class TaskProvider {
         message: "Duplicate request",
       });
     }
+    // 1b. a task id seen before is never run or charged twice (see TaskMemory)
+    const again = this.#memory.recall(request);
+    if (again) return again;
     // 2.–6. skill, input, request, visibility, credit
     const checked = checkRequest(request, senderNodeId, {
       selfNodeId: this.#d.selfNodeId,
@@ -110,6 +126,18 @@ export class TaskProvider {
       return refused;
     }
     const skill = checked.skill;
+    // 6b. a charge that cannot be written: paid work is refused up front
+    if (
+      this.#d.storage?.available === false && sheetPrice(skill.sheet) > 0 &&
+      senderNodeId !== this.#d.selfNodeId
+    ) {
+      return this.#refuse(
+        request,
+        skill.name,
+        senderNodeId,
+        STORAGE_UNAVAILABLE,
+      );
+    }
     // 7. capacity: a skill runs up to its slots at once; past them its tasks wait in
     // the shared bounded queue. A full queue is PROVIDER_BUSY; a fast task whose wait
     // would outlast its deadline is RETRY_AFTER at once instead of a TIMEOUT later.
@@ -138,11 +166,15 @@ export class TaskProvider {
       }
     }
     // 8. run
+    this.#memory.begin(request);
     const input: JsonObject = {
       ...(this.#d.resolveAssets
         ? await this.#d.resolveAssets(request.input_data, {
           nodeId: senderNodeId,
           host: request.requester_host,
+        }).catch((error) => {
+          this.#memory.end(taskId);
+          throw error;
         })
         : request.input_data),
       _job_id: taskId,
@@ -210,9 +242,8 @@ export class TaskProvider {
     });
     const resolve = job.resolve;
     this.#spawn(
-      this.#persist(job, reply, 0, job.admittedAt, null).finally(() =>
-        resolve(reply)
-      ),
+      this.#persist(job, reply, 0, job.admittedAt, null).then(() => {})
+        .finally(() => resolve(reply)),
     );
   }
 
@@ -303,15 +334,15 @@ export class TaskProvider {
         message: "Handler execution failed",
       });
     }
-    await this.#persist(job, reply, price, started, wallMs);
-    return reply;
+    return await this.#persist(job, reply, price, started, wallMs);
   }
 
   /**
    * Writes the ledger entry of a completed task and the task's history row in one
    * group commit, and resolves once they are on disk: before the result leaves this
    * node. A ledger write that fails throws (no result is sent); a history row that
-   * fails is only logged.
+   * fails is only logged. Resolves the reply to send: a paid result whose charge the
+   * storage refused is withheld (failed `STORAGE_UNAVAILABLE`, nothing charged).
    */
   async #persist(
     job: Queued,
@@ -319,7 +350,7 @@ export class TaskProvider {
     price: number,
     started: number,
     wallMs: number | null,
-  ): Promise<void> {
+  ): Promise<Reply<"TASK_RESULT">> {
     // Counted as it ends (null: never ran); the cockpit may show it just before the commit.
     const { request, skill, senderNodeId } = job;
     this.#d.metrics?.observe(
@@ -337,11 +368,25 @@ export class TaskProvider {
       clock: this.#d.clock,
       initialCredit: this.#policy.initialCredit,
       log: this.#log,
+      memory: this.#memory,
     });
     // Tasks still running will want the same commit soon.
     const expectMore = this.#running > 0 || this.#queued > 0;
-    if (this.#d.commit) await this.#d.commit(write, { expectMore });
-    else write();
+    try {
+      const stored = this.#d.commit
+        ? await this.#d.commit(write, { expectMore })
+        : write();
+      if (stored !== null) this.#memory.remember(request.task_id, stored);
+      return reply;
+    } catch (error) {
+      if (!(error instanceof StorageUnavailableError)) throw error;
+      // A free task's result still goes out: no credit changes hands.
+      const paid = price > 0 && reply.fields.status === "completed" &&
+        senderNodeId !== this.#d.selfNodeId;
+      return paid ? failed(request.task_id, STORAGE_UNAVAILABLE) : reply;
+    } finally {
+      this.#memory.end(request.task_id);
+    }
   }
 
   async #runAndPush(job: Queued): Promise<void> {
@@ -419,6 +464,7 @@ export class TaskProvider {
     for (const queue of this.#queues.values()) {
       for (const job of queue) {
         clearTimeout(job.timer);
+        this.#memory.end(job.request.task_id);
         job.resolve?.(failed(job.request.task_id, {
           code: "PROVIDER_BUSY",
           message: "Provider is shutting down",
