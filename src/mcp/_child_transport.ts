@@ -8,6 +8,7 @@ import { deserializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { within } from "../util/mod.ts";
+import { LineSplitter } from "./_line_splitter.ts";
 
 const encoder = new TextEncoder();
 /** Longest JSON-RPC line accepted from a child (a big image result fits). */
@@ -126,19 +127,13 @@ export class ChildTransport implements Transport {
     stream: ReadableStream<Uint8Array>,
     onLine: (line: string) => void,
   ): Promise<void> {
-    const decoder = new TextDecoder();
-    let buffered = "";
+    const splitter = new LineSplitter(MAX_LINE_BYTES);
     try {
       for await (const chunk of stream) {
-        buffered += decoder.decode(chunk, { stream: true });
-        let newline: number;
-        while ((newline = buffered.indexOf("\n")) >= 0) {
-          onLine(buffered.slice(0, newline).replace(/\r$/, ""));
-          buffered = buffered.slice(newline + 1);
-        }
-        if (buffered.length > MAX_LINE_BYTES) {
+        const { lines, dropped } = splitter.push(chunk);
+        for (const line of lines) onLine(line);
+        if (dropped > 0) {
           this.onerror?.(new Error("MCP server wrote a line over 64 MiB"));
-          buffered = "";
         }
       }
     } catch {

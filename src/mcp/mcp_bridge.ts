@@ -169,10 +169,20 @@ export class McpBridge {
         detail: `MCP tool "${entry.tool}" failed: ${(error as Error).message}`,
       };
     }
-    return await this.#outcome(
-      entry,
-      result as { content?: unknown; isError?: unknown },
-    );
+    try {
+      return await this.#outcome(
+        entry,
+        result as { content?: unknown; isError?: unknown },
+      );
+    } catch (error) {
+      // A result nested too deep to copy, or an attachment that cannot be stored.
+      return {
+        status: "error",
+        detail: `MCP tool "${entry.tool}" gave a result that cannot be used: ${
+          (error as Error).message
+        }`,
+      };
+    }
   }
 
   /** Stops the server (stdin closed, then SIGTERM, then SIGKILL) and stops restarting. */

@@ -90,9 +90,13 @@ export function toolSkill(
   };
 }
 
+/** Deepest `anyOf`/`oneOf` nesting looked into for a property's type. */
+const MAX_SCHEMA_DEPTH = 32;
+
 /** The first non-null JSON Schema type of a property; `string` when none is given. */
-function typeName(spec: unknown): string {
-  if (!isObject(spec)) return "string";
+function typeName(spec: unknown, depth = 0): string {
+  // A server's schema can nest without end; past a sane depth the type is unknown.
+  if (!isObject(spec) || depth > MAX_SCHEMA_DEPTH) return "string";
   const type = spec.type;
   if (typeof type === "string") return type;
   if (Array.isArray(type)) {
@@ -103,7 +107,7 @@ function typeName(spec: unknown): string {
     const options = spec[key];
     if (Array.isArray(options)) {
       for (const option of options) {
-        const t = typeName(option);
+        const t = typeName(option, depth + 1);
         if (t !== "null" && isObject(option) && option.type !== undefined) {
           return t;
         }
