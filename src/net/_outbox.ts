@@ -1,16 +1,21 @@
 /** The outbound frames of one connection, gathered into few large chunks (no I/O here). */
 
-// Small frames are copied together into chunks of this size; larger ones are never copied.
+// Small frames are copied together into chunks of up to this size; larger ones are never copied.
 const COALESCE_BYTES = 64 * 1024;
-// Chunk buffers come back here after their write (they are recycled, not garbage).
+// A chunk starts at twice what it first holds (at least this) and doubles while it fills: a
+// receiver sent two small frames in one tick then holds 1 KiB, not 64 (5,000 relay agents each
+// sent a few frames at once held 64 KiB apiece, zeroed, and grew the relay by hundreds of MB).
+const MIN_CHUNK_BYTES = 1024;
+// Full-size chunk buffers come back here after their write (they are recycled, not garbage).
 const POOL_SIZE = 16;
 const pool: Uint8Array<ArrayBuffer>[] = [];
 
 function allocate(size: number): Uint8Array<ArrayBuffer> {
-  if (size <= COALESCE_BYTES) {
-    return pool.pop() ?? new Uint8Array(COALESCE_BYTES);
-  }
-  return new Uint8Array(size);
+  if (size > COALESCE_BYTES) return new Uint8Array(size);
+  let chunk = MIN_CHUNK_BYTES;
+  while (chunk < size * 2 && chunk < COALESCE_BYTES) chunk *= 2;
+  if (chunk < COALESCE_BYTES) return new Uint8Array(chunk);
+  return pool.pop() ?? new Uint8Array(COALESCE_BYTES);
 }
 
 function recycle(buffer: Uint8Array<ArrayBuffer>): void {
@@ -100,10 +105,16 @@ export class Outbox {
       this.#open = buffer;
       this.#fill = open.length;
     } else if (this.#fill + frame.length > pooled.length) {
-      this.#closeOpen();
-      this.#open = frame;
-      this.#openFrames = 1;
-      return;
+      const needed = this.#fill + frame.length;
+      if (pooled.length >= COALESCE_BYTES || needed > COALESCE_BYTES) {
+        this.#closeOpen();
+        this.#open = frame;
+        this.#openFrames = 1;
+        return;
+      }
+      const grown = allocate(needed);
+      grown.set(pooled.subarray(0, this.#fill));
+      this.#openPooled = this.#open = grown;
     }
     this.#openPooled!.set(frame, this.#fill);
     this.#fill += frame.length;

@@ -73,3 +73,33 @@ Deno.test("Outbox starts a new chunk when the current one is full", () => {
   assertEquals(sizes, [80_000, 40_000]);
   assertEquals([outbox.frames, outbox.bytes], [0, 0]);
 });
+
+Deno.test("Outbox holds a few small frames in a small chunk, not a 64 KiB one (relay soak: 5,000 receivers)", () => {
+  const outbox = new Outbox();
+  outbox.push(new Uint8Array(250).fill(1));
+  outbox.push(new Uint8Array(250).fill(2));
+  const chunk = outbox.take()!;
+  assertEquals(chunk.length, 500);
+  assert(chunk.buffer.byteLength <= 1024, `${chunk.buffer.byteLength} bytes`);
+  assertEquals([chunk[0], chunk[250], chunk[499]], [1, 2, 2]);
+});
+
+Deno.test("Outbox grows a chunk while small frames keep coming, up to 64 KiB, in order", () => {
+  const outbox = new Outbox();
+  // 330 frames of 200 bytes, each from a buffer of its own: 327 fill 64 KiB, 3 go next.
+  for (let i = 0; i < 330; i++) outbox.push(new Uint8Array(200).fill(i % 251));
+  const chunks: Uint8Array[] = [];
+  for (let chunk = outbox.take(); chunk !== null; chunk = outbox.take()) {
+    chunks.push(chunk.slice());
+    outbox.written();
+  }
+  assertEquals(chunks.map((c) => c.length), [65_400, 600]);
+  const all = new Uint8Array(330 * 200);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.length;
+  }
+  for (let i = 0; i < 330; i++) assertEquals(all[i * 200 + 199], i % 251);
+  assertEquals([outbox.frames, outbox.bytes], [0, 0]);
+});
