@@ -110,6 +110,7 @@ export type {
   MetricFamily,
   MetricsRegistry,
   MetricType,
+  RateLimiterOptions,
   Sample,
   ValueChild,
 } from "./src/util/mod.ts";

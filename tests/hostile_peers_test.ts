@@ -2,9 +2,12 @@
  * Regression tests for what `bench/hostile_peers.ts` found: each defect the benchmark exposed
  * under attack, reproduced small and fast.
  */
+import { Buffer } from "node:buffer";
+import net from "node:net";
 import { assert, assertEquals } from "./assert.ts";
 import { Identity } from "../src/crypto/mod.ts";
-import { KnarrNode, TcpTransport } from "../src/node/mod.ts";
+import { KnarrNode, MemoryNetwork, TcpTransport } from "../src/node/mod.ts";
+import type { Transport } from "../src/node/mod.ts";
 import { SidecarClient } from "../src/sidecar/mod.ts";
 import { Logger } from "../src/util/mod.ts";
 import {
@@ -160,4 +163,92 @@ Deno.test("KnarrNode logs a flood of dropped messages as a few lines and a count
   assertEquals(node.stats.rejected["bad signature"], 40);
   const dropped = lines.filter((l) => l.includes("Dropped message"));
   assertEquals(dropped.length, 10);
+});
+
+/** Like `exchange()`, from another loopback source address (node:net can pick one). */
+async function exchangeFrom(
+  localAddress: string,
+  port: number,
+  bytes: Uint8Array,
+): Promise<Record<string, unknown> | null> {
+  const socket = net.connect({ host: "127.0.0.1", port, localAddress });
+  let got = Buffer.alloc(0);
+  return await new Promise((resolve) => {
+    socket.on("connect", () => socket.write(bytes));
+    socket.on("data", (chunk: Buffer) => {
+      got = Buffer.concat([got, chunk]);
+      if (got.length >= 4 && got.length >= 4 + got.readUInt32BE(0)) {
+        socket.destroy();
+        resolve(
+          decodeMessage(new Uint8Array(got.subarray(4))) as Record<
+            string,
+            unknown
+          >,
+        );
+      }
+    });
+    socket.on("close", () => resolve(null));
+    socket.on("error", () => {});
+  });
+}
+
+Deno.test("KnarrNode refuses JOIN/QUERY floods from one address past its rate, others still served", async () => {
+  await using node = await KnarrNode.create({
+    host: "127.0.0.1",
+    requestRatePerAddress: { ratePerSecond: 1, burst: 5 },
+  });
+  await node.start({ maintenance: false });
+  const port = node.address.port;
+  const answers = [];
+  for (let i = 0; i < 8; i++) {
+    answers.push((await exchange(port, await queryFrame()))?.type ?? "closed");
+  }
+  assertEquals(answers, [
+    ...Array(5).fill("QUERY_RESPONSE"),
+    ...Array(3).fill("closed"),
+  ]);
+  assertEquals(node.stats.rejected["rate limited"], 3);
+  // Before: every one answered, and a JOIN flood grew the peer table at the flood's rate.
+  const other = await exchangeFrom("127.0.0.2", port, await queryFrame());
+  assertEquals(other?.type, "QUERY_RESPONSE");
+});
+
+Deno.test("Discovery heartbeats a silent peer once per heartbeatAfter, at most 256 a round", async () => {
+  const network = new MemoryNetwork();
+  let heartbeats = 0;
+  const transport: Transport = {
+    exchange(to, body, options) {
+      if (decodeMessage(body).type === "HEARTBEAT") heartbeats++;
+      return network.exchange(to, body, options);
+    },
+    listen: (host, port, handler) => network.listen(host, port, handler),
+  };
+  let now = 1_000;
+  await using node = await KnarrNode.create({
+    transport,
+    clock: { now: () => now },
+    discovery: { minPeers: 0 },
+  });
+  await node.start({ maintenance: false });
+  // What a JOIN flood leaves: a thousand peers at made-up addresses (nobody answers).
+  for (let i = 0; i < 1_000; i++) {
+    node.discovery.peers.upsert({
+      nodeId: i.toString(16).padStart(64, "0"),
+      host: `10.9.${i >> 8}.${i & 255}`,
+      port: 9000,
+    }, 1_000);
+  }
+  now = 1_100;
+  const rounds: number[] = [];
+  for (let round = 0; round < 6; round++) {
+    const before = heartbeats;
+    await node.discovery.tick();
+    rounds.push(heartbeats - before);
+    now += 1;
+  }
+  // Before: every round (each second) dialed all 1,000 until they expired at 300 s.
+  assertEquals(rounds, [256, 256, 256, 232, 0, 0]);
+  now = 1_100 + 91;
+  await node.discovery.tick();
+  assertEquals(heartbeats, 1_000 + 256);
 });

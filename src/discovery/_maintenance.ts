@@ -5,6 +5,11 @@ import { addrKey, type DiscoveryContext } from "./_context.ts";
 import { heartbeatFields } from "./_handle_heartbeat.ts";
 import { exchangePeers, join } from "./_join.ts";
 
+/** Heartbeats sent in one maintenance round, at most. */
+const MAX_HEARTBEATS_PER_ROUND = 256;
+/** Heartbeats in flight at once. */
+const HEARTBEATS_AT_ONCE = 32;
+
 /** The maintenance timer and the schedule it keeps between rounds. */
 export class Maintenance {
   #ctx: DiscoveryContext;
@@ -17,6 +22,8 @@ export class Maintenance {
   #nextRejoin = 0;
   #ticking = false;
   #stopped = false;
+  /** Peers probed and not answered yet → when (the next probe waits `heartbeatAfter`). */
+  #probedAt = new Map<string, number>();
 
   /** Takes the shared discovery state; nothing runs until `start()`. */
   constructor(ctx: DiscoveryContext) {
@@ -84,24 +91,45 @@ export class Maintenance {
     }
   }
 
+  /**
+   * Probes peers silent for `heartbeatAfter`, each at most once per `heartbeatAfter` (a dead
+   * peer is not dialed every round until it expires), the stalest first, at most
+   * {@linkcode MAX_HEARTBEATS_PER_ROUND} a round and {@linkcode HEARTBEATS_AT_ONCE} at once: a
+   * peer table filled with made-up addresses must not turn the node into a dialing flood.
+   */
   async #heartbeats(now: number): Promise<void> {
     const { self, peers, messenger } = this.#ctx.deps;
-    const silent = peers.list().filter((p) =>
-      now - p.lastSeen >= this.#ctx.options.heartbeatAfter
-    );
-    await Promise.all(silent.map(async (p) => {
-      try {
-        const reply = await messenger.request(
-          p,
-          "HEARTBEAT",
-          heartbeatFields(self.nodeId, now),
-          { timeoutMs: this.#ctx.options.requestTimeoutMs },
-        );
-        if (reply) await this.#ctx.noteContact(reply);
-      } catch {
-        // silence is handled by expiry
+    const after = this.#ctx.options.heartbeatAfter;
+    for (const [nodeId, at] of this.#probedAt) {
+      if (now - at >= after || !peers.get(nodeId)) {
+        this.#probedAt.delete(nodeId);
       }
-    }));
+    }
+    const due = peers.list()
+      .filter((p) => now - p.lastSeen >= after && !this.#probedAt.has(p.nodeId))
+      .sort((a, b) => a.lastSeen - b.lastSeen)
+      .slice(0, MAX_HEARTBEATS_PER_ROUND);
+    for (const p of due) this.#probedAt.set(p.nodeId, now);
+    let next = 0;
+    const probe = async () => {
+      while (next < due.length) {
+        const p = due[next++]!;
+        try {
+          const reply = await messenger.request(
+            p,
+            "HEARTBEAT",
+            heartbeatFields(self.nodeId, now),
+            { timeoutMs: this.#ctx.options.requestTimeoutMs },
+          );
+          if (reply) await this.#ctx.noteContact(reply);
+        } catch {
+          // silence is handled by expiry
+        }
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(HEARTBEATS_AT_ONCE, due.length) }, probe),
+    );
   }
 
   #expirePeers(now: number): void {

@@ -4,8 +4,8 @@ import type { Identity } from "../crypto/mod.ts";
 import { KADEMLIA_PLUGIN } from "../discovery/mod.ts";
 import type { Discovery, Reply, RequestOptions } from "../discovery/mod.ts";
 import type { TaskConsumer, TaskProvider } from "../tasks/mod.ts";
-import { LogThrottle } from "../util/mod.ts";
-import type { Logger } from "../util/mod.ts";
+import { LogThrottle, RateLimiter } from "../util/mod.ts";
+import type { Logger, RateLimiterOptions } from "../util/mod.ts";
 import {
   decodeMessage,
   encodeMessage,
@@ -20,6 +20,9 @@ import type { NodeDht } from "./_dht.ts";
 import { REACH_PLUGIN } from "./reach_check.ts";
 import type { ReachCheck } from "./reach_check.ts";
 
+/** Requests whose answers cost a node work and bytes: rated per remote address. */
+const RATED_TYPES = new Set(["JOIN_REQUEST", "SYNC_REQUEST", "QUERY"]);
+
 /** Collaborators of {@linkcode NodeMessages}. */
 export interface NodeMessagesDeps {
   identity: Identity;
@@ -27,6 +30,8 @@ export interface NodeMessagesDeps {
   stats: NodeStats;
   /** Messages in and out by type, round trips. Default: not counted. */
   metrics?: NodeMetrics;
+  /** What one remote address may send of JOIN_REQUEST, SYNC_REQUEST and QUERY; null: no limit. */
+  requestRate: RateLimiterOptions | null;
   log: Logger;
   discovery: Discovery;
   provider: TaskProvider;
@@ -39,9 +44,13 @@ export interface NodeMessagesDeps {
 export class NodeMessages {
   #d: NodeMessagesDeps;
   #drops: LogThrottle | null = null;
+  #requests: RateLimiter | null;
 
   constructor(deps: NodeMessagesDeps) {
     this.#d = deps;
+    this.#requests = deps.requestRate
+      ? new RateLimiter(deps.requestRate)
+      : null;
   }
 
   /** Sends an already signed message as it is; resolves the verified reply (null if none). */
@@ -94,6 +103,14 @@ export class NodeMessages {
         "malformed",
         `from ${remoteHost}: ${(error as Error).message}`,
       );
+      return "close";
+    }
+    // Floods of valid but useless requests are refused before they cost a verification.
+    if (
+      this.#requests !== null && RATED_TYPES.has(decoded.type) &&
+      !this.#requests.take(remoteHost)
+    ) {
+      this.reject("rate limited", `${decoded.type} from ${remoteHost}`);
       return "close";
     }
     const verified = await verifyMessage(decoded);

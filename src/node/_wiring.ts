@@ -235,6 +235,12 @@ export function wireNode(
   const messages = new NodeMessages({
     identity,
     transport,
+    // In-memory networks (simulations) have no remote addresses to tell apart.
+    requestRate: options.transport
+      ? null
+      : options.requestRatePerAddress === undefined
+      ? { ratePerSecond: 50, burst: 200 }
+      : options.requestRatePerAddress,
     stats: hooks.stats,
     metrics,
     log,

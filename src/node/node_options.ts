@@ -11,7 +11,7 @@ import type {
 } from "../discovery/mod.ts";
 import type { DhtStats } from "./_dht.ts";
 import type { RunContext, RunOutcome, TaskPolicy } from "../tasks/mod.ts";
-import type { Logger } from "../util/mod.ts";
+import type { Logger, RateLimiterOptions } from "../util/mod.ts";
 import type { JsonObject, Message } from "../wire/mod.ts";
 import type { NodeSidecarOptions } from "./node_assets.ts";
 import type { Transport } from "./transport.ts";
@@ -42,6 +42,12 @@ export interface KnarrNodeOptions {
   maxConnectionsPerAddress?: number;
   /** Milliseconds an inbound connection may stay idle (TCP transport). Default 120000. */
   idleTimeoutMs?: number;
+  /**
+   * JOIN_REQUEST, SYNC_REQUEST and QUERY messages one remote address may send (TCP transport);
+   * over it they are dropped and the connection closed. Null: no limit. Default 50 a second,
+   * 200 at once.
+   */
+  requestRatePerAddress?: RateLimiterOptions | null;
   /** Unix-seconds clock for discovery and tasks. Default: the system clock. */
   clock?: Clock;
   /** Where the node logs. Default: silent. */

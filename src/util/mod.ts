@@ -22,6 +22,8 @@ export {
 export type { MetricType, Sample } from "./metrics.ts";
 export { LogThrottle } from "./log_throttle.ts";
 export type { LogThrottleOptions } from "./log_throttle.ts";
+export { RateLimiter } from "./rate_limiter.ts";
+export type { RateLimiterOptions } from "./rate_limiter.ts";
 export { sleep } from "./sleep.ts";
 export { within, writeAll } from "./within.ts";
 export type { Writer } from "./within.ts";
