@@ -133,6 +133,11 @@ Deno.test({
         const free = await m.ask(m.free, "f0");
         assertEquals(free.status, "completed");
         assertEquals(free.output_data, { text: "f0" });
+        // The cockpit and /metrics count the withheld result as the failure it became.
+        const echo = m.provider.metrics.tasks.skills().get("echo");
+        assertEquals([echo?.completed, echo?.errors], [3, {
+          STORAGE_UNAVAILABLE: 2,
+        }]);
 
         const errors = lines.filter((l) => / ERROR /.test(l));
         assertEquals(errors.length, 1, errors.join("\n"));

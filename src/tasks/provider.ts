@@ -351,16 +351,7 @@ export class TaskProvider {
     started: number,
     wallMs: number | null,
   ): Promise<Reply<"TASK_RESULT">> {
-    // Counted as it ends (null: never ran); the cockpit may show it just before the commit.
     const { request, skill, senderNodeId } = job;
-    this.#d.metrics?.observe(
-      request,
-      skill.name,
-      senderNodeId,
-      reply,
-      price,
-      wallMs,
-    );
     const write = taskWrite(job, reply, price, started, wallMs ?? 0, {
       selfNodeId: this.#d.selfNodeId,
       ledger: this.#d.ledger,
@@ -372,20 +363,33 @@ export class TaskProvider {
     });
     // Tasks still running will want the same commit soon.
     const expectMore = this.#running > 0 || this.#queued > 0;
+    let sent: Reply<"TASK_RESULT"> | null = null;
     try {
       const stored = this.#d.commit
         ? await this.#d.commit(write, { expectMore })
         : write();
       if (stored !== null) this.#memory.remember(request.task_id, stored);
-      return reply;
+      return sent = reply;
     } catch (error) {
       if (!(error instanceof StorageUnavailableError)) throw error;
       // A free task's result still goes out: no credit changes hands.
       const paid = price > 0 && reply.fields.status === "completed" &&
         senderNodeId !== this.#d.selfNodeId;
-      return paid ? failed(request.task_id, STORAGE_UNAVAILABLE) : reply;
+      return sent = paid ? failed(request.task_id, STORAGE_UNAVAILABLE) : reply;
     } finally {
       this.#memory.end(request.task_id);
+      // Counted as it is answered (a withheld result as the failure it becomes; null
+      // wallMs: it never ran).
+      if (sent !== null) {
+        this.#d.metrics?.observe(
+          request,
+          skill.name,
+          senderNodeId,
+          sent,
+          sent === reply ? price : 0,
+          wallMs,
+        );
+      }
     }
   }
 
