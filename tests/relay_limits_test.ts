@@ -263,6 +263,29 @@ Deno.test("RelayServer with bindIdentities drops packets claiming an identity wi
   assertEquals([reply.id, reply.body], ["check", '{"agents":["bot:thief"]}']);
 });
 
+Deno.test("RelayServer lets only an identity's own key take it over while it is online", async () => {
+  await using relay = await startRelay();
+  using owner = await RawPeer.connect(relay.port);
+  await register(owner, "bot:owner", key);
+  using thief = await RawPeer.connect(relay.port);
+  // Before: the thief's packet registered bot:owner and closed the owner's connection.
+  await thief.send(otherKey, { id: "steal", src: "bot:owner", dst: "server" });
+  await thief.send(otherKey, { id: "own", src: "bot:thief", dst: "server" });
+  assertStrictEquals((await thief.readPacket()).id, "own");
+  await roundTrip(owner, "owner kept the identity and the connection");
+  assertStrictEquals(relay.metrics.droppedTakeover, 1);
+  assertStrictEquals(relay.metrics.closedTakeover, 0);
+  // The owner reconnecting with its key takes the identity over, as before.
+  using again = await RawPeer.connect(relay.port);
+  await register(again, "bot:owner", key);
+  await owner.expectClosed();
+  assertStrictEquals(relay.metrics.closedTakeover, 1);
+  // An identity nobody holds is free to any key (binding pins it for good).
+  again.close();
+  await waitFor(() => relay.agentsOnline === 1, "the owner to go offline");
+  await register(thief, "bot:owner", otherKey);
+});
+
 Deno.test("RelayServer never interleaves frames from concurrent writers", async () => {
   await using relay = await startRelay({ heartbeatIntervalMs: 5 });
   using receiver = await RawPeer.connect(relay.port);

@@ -298,8 +298,8 @@ Deno.test("RelayServer drops unsigned and badly signed packets silently and keep
   assertStrictEquals(relay.metrics.droppedBadSignature, cases.length - 1);
 });
 
-Deno.test("RelayServer lets a new connection take over an identity and closes the old one", async () => {
-  await using relay = await startRelay();
+Deno.test("RelayServer with takeover any lets a new connection take over an identity under any key, as the original", async () => {
+  await using relay = await startRelay({ takeover: "any" });
   using first = await RawPeer.connect(relay.port);
   await first.write(vectorFrame(V1));
   await first.readFrame();

@@ -1,6 +1,6 @@
 /** `[relay]`: the keep relay this node may run. */
 import { resolve } from "node:path";
-import { TableReader } from "./_check.ts";
+import { show, TableReader } from "./_check.ts";
 import { DEFAULTS } from "./schema.ts";
 import type { RelaySection } from "./schema.ts";
 
@@ -18,6 +18,7 @@ const RELAY_KEYS = [
   "idle_timeout",
   "write_timeout",
   "bind_identities",
+  "takeover",
   "sign_replies",
   "key_file",
   "max_queue_bytes",
@@ -55,6 +56,7 @@ export function readRelay(
     idleTimeout: r.number("idle_timeout", d.idleTimeout, 0.01, 86_400),
     writeTimeout: r.number("write_timeout", d.writeTimeout, 0.01, 86_400),
     bindIdentities: r.bool("bind_identities", d.bindIdentities),
+    takeover: readTakeover(r),
     signReplies: r.bool("sign_replies", d.signReplies),
     keyFile: r.raw("key_file") === undefined
       ? null
@@ -66,4 +68,16 @@ export function readRelay(
       1_073_741_824,
     ),
   };
+}
+
+/** `[relay] takeover`: "same_key" or "any". */
+function readTakeover(r: TableReader): "same_key" | "any" {
+  const value = r.string("takeover", DEFAULTS.relay.takeover);
+  if (value !== "same_key" && value !== "any") {
+    return r.fail(
+      "takeover",
+      `must be "same_key" or "any" (got ${show(value)})`,
+    );
+  }
+  return value;
 }

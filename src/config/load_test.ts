@@ -578,6 +578,11 @@ Deno.test("parseConfig() rejects bad files with one line naming the file, the ke
       "[relay]\nport = -1",
       /at relay\.port: must be an integer from 0 to 65535/,
     ],
+    [
+      "relay takeover",
+      `[relay]\ntakeover = "nobody"`,
+      /at relay\.takeover: must be "same_key" or "any" \(got "nobody"\)/,
+    ],
   ];
   for (const [name, text, pattern] of cases) {
     await t.step(name, () => {

@@ -147,6 +147,8 @@ export interface RelaySection {
   writeTimeout: number;
   /** Pin each identity to the first public key that registers it. */
   bindIdentities: boolean;
+  /** Who may take over an identity an open connection holds: "same_key" (default) or "any" (the original). */
+  takeover: "same_key" | "any";
   /** Sign server replies and heartbeats with the relay's key (off = the original's exact unsigned frames). */
   signReplies: boolean;
   /** Absolute path of the relay's key file (kept across restarts), or null for a new key per start. */
@@ -233,6 +235,7 @@ export const DEFAULTS = {
     idleTimeout: 30,
     writeTimeout: 10,
     bindIdentities: false,
+    takeover: "same_key",
     signReplies: true,
     maxQueueBytes: 8_388_608,
   },

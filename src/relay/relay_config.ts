@@ -27,6 +27,7 @@ export function relayOptionsFromConfig(
     idleTimeoutMs: section.idleTimeout * 1000,
     writeTimeoutMs: section.writeTimeout * 1000,
     bindIdentities: section.bindIdentities,
+    takeover: section.takeover,
     signReplies: section.signReplies,
     maxQueueBytes: section.maxQueueBytes,
   };

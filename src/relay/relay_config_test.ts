@@ -10,6 +10,7 @@ Deno.test("relayOptionsFromConfig() carries every [relay] key, seconds as millis
       signReplies: false,
       heartbeatInterval: 0.5,
       bindIdentities: true,
+      takeover: "any",
     }),
     {
       host: "0.0.0.0",
@@ -24,6 +25,7 @@ Deno.test("relayOptionsFromConfig() carries every [relay] key, seconds as millis
       idleTimeoutMs: 30_000,
       writeTimeoutMs: 10_000,
       bindIdentities: true,
+      takeover: "any",
       signReplies: false,
       maxQueueBytes: 8_388_608,
     },

@@ -30,6 +30,8 @@ export class RelayMetrics {
   droppedBadSignature = 0;
   /** Packets dropped for claiming an identity pinned to another key. */
   droppedBinding = 0;
+  /** Packets dropped for claiming an identity an open connection holds under another key. */
+  droppedTakeover = 0;
   /** Packets that had to wait for the rate limiter. */
   throttled = 0;
   /** Packet deliveries queued to receivers (a swarm packet counts once per receiver). */

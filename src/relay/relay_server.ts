@@ -46,6 +46,8 @@ export interface RelayServerOptions {
   writeTimeoutMs?: number;
   /** Pin each identity to the first public key that registers it. Default false. */
   bindIdentities?: boolean;
+  /** Who may take over an identity an open connection holds: its own key only, or any key (the original). Default "same_key". */
+  takeover?: "same_key" | "any";
   /** Sign replies and heartbeats with the relay key (`sig`/`pk`). Default true. */
   signReplies?: boolean;
   /** Milliseconds between checks for unregistered connections and overdue writes. Default: a quarter of the shorter deadline, 10 to 1,000. */
@@ -134,7 +136,10 @@ export class RelayServer {
         burst: options.rateBurst ?? 2_000,
       })
       : null;
-    const routerOptions = { bindIdentities: options.bindIdentities ?? false };
+    const routerOptions = {
+      bindIdentities: options.bindIdentities ?? false,
+      takeover: options.takeover ?? "same_key",
+    };
     this.#router = new Router(
       { clock: this.#clock, metrics: this.metrics },
       options.version === undefined

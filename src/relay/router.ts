@@ -26,7 +26,7 @@ export type RouteResult =
   | { type: "reply"; body: string }
   /** Delivered to `receivers` connections; nothing goes back to the sender. */
   | { type: "forwarded"; receivers: number }
-  /** The packet claims an identity pinned to another key: drop it silently. */
+  /** The packet claims an identity pinned to (or held under) another key: drop it silently. */
   | { type: "dropped" };
 
 /** Options for {@linkcode Router}. */
@@ -37,6 +37,17 @@ export interface RouterOptions {
   bindIdentities?: boolean;
   /** Most pinned identities kept; later identities go unpinned. Default 1,000,000. */
   maxBindings?: number;
+  /**
+   * Who may take over an identity an open connection holds: only the key that registered
+   * it ("same_key": an agent reconnecting), or any key ("any", the original relay: anyone
+   * could hijack an online agent). Default "same_key".
+   */
+  takeover?: "same_key" | "any";
+}
+
+/** A public key as a binary string (a map key; one call, no per-byte garbage). */
+function keyString(pk: Uint8Array): string {
+  return String.fromCharCode(...pk);
 }
 
 /** Distinct senders tracked in `scar_exchanges` (the protocol's cap). */
@@ -65,6 +76,9 @@ export class Router {
   #maxBindings: number;
   #identities = new Map<string, RouterPeer>();
   #bindings = new Map<string, string>();
+  #sameKey: boolean;
+  /** Registered identity → the key (as a binary string) of the packet that registered it. */
+  #holderKeys = new Map<string, string>();
   #scars = new Map<string, number>();
   #totalPackets = 0;
   #lastChosen = new Map<string, string>();
@@ -80,6 +94,7 @@ export class Router {
     this.#version = options.version ?? "0.5.0";
     this.#bind = options.bindIdentities ?? false;
     this.#maxBindings = options.maxBindings ?? 1_000_000;
+    this.#sameKey = (options.takeover ?? "same_key") === "same_key";
   }
 
   /** Number of registered identities. */
@@ -114,9 +129,13 @@ export class Router {
       this.#metrics.droppedBinding++;
       return { type: "dropped" };
     }
+    if (src !== "" && !this.#mayHold(src, packet.pk, peer)) {
+      this.#metrics.droppedTakeover++;
+      return { type: "dropped" };
+    }
     this.#totalPackets++;
     if (packet.scar.length > 0) this.#countScar(src);
-    if (src !== "") this.#register(src, peer);
+    if (src !== "") this.#register(src, peer, packet.pk);
 
     if (dst.startsWith(DISCOVER)) {
       return {
@@ -148,14 +167,22 @@ export class Router {
     for (const identity of typeof held === "string" ? [held] : held) {
       if (this.#identities.get(identity) === peer) {
         this.#identities.delete(identity);
+        this.#holderKeys.delete(identity);
       }
     }
   }
 
+  /** False when another open connection holds `src` under another key (`takeover: "same_key"`). */
+  #mayHold(src: string, pk: Uint8Array, peer: RouterPeer): boolean {
+    if (!this.#sameKey) return true;
+    const holder = this.#identities.get(src);
+    if (holder === undefined || holder === peer) return true;
+    return this.#holderKeys.get(src) === keyString(pk);
+  }
+
   #checkBinding(src: string, pk: Uint8Array): boolean {
     if (!this.#bind) return true;
-    let key = "";
-    for (const b of pk) key += String.fromCharCode(b);
+    const key = keyString(pk);
     const bound = this.#bindings.get(src);
     if (bound !== undefined) return bound === key;
     if (this.#bindings.size < this.#maxBindings) {
@@ -171,10 +198,11 @@ export class Router {
     else if (this.#scars.size < MAX_SCAR_SENDERS) this.#scars.set(src, 1);
   }
 
-  #register(identity: string, peer: RouterPeer): void {
+  #register(identity: string, peer: RouterPeer, pk: Uint8Array): void {
     const current = this.#identities.get(identity);
     if (current === peer) return;
     this.#identities.set(identity, peer);
+    if (this.#sameKey) this.#holderKeys.set(identity, keyString(pk));
     const held = peer.identities;
     if (held === null) peer.identities = identity;
     else if (typeof held === "string") {
