@@ -72,32 +72,28 @@ export interface TaskSeriesPoint {
 export interface TaskMetricsOptions {
   /** Tasks kept for {@linkcode TaskMetrics.recent}. Default 200. */
   recent?: number;
-  /** Unix milliseconds. Default `Date.now`. */
+  /** Unix milliseconds. Default: `performance.timeOrigin + performance.now()`. */
   clock?: () => number;
 }
 
 const BUCKETS = LATENCY_BUCKETS_S.length + 1;
-
-function blankRecord(): TaskRecord {
-  return {
-    seq: 0,
-    at: 0,
-    taskId: "",
-    skill: "",
-    caller: "",
-    status: "",
-    code: "",
-    wallMs: null,
-    price: 0,
-  };
-}
 
 /** Counts the provider's tasks; `observe` allocates nothing once a skill's series exist. */
 export class TaskMetrics {
   #tasks;
   #failures;
   #duration;
-  #ring: TaskRecord[];
+  // The last tasks, column by column: numbers in typed arrays, so recording one boxes
+  // no double and allocates nothing.
+  #size: number;
+  #at: Float64Array;
+  #wallMs: Float64Array;
+  #price: Float64Array;
+  #taskId: string[];
+  #skill: string[];
+  #caller: string[];
+  #status: string[];
+  #code: string[];
   #seq = 0;
   #clock: () => number;
   #slotOf = new Float64Array(SERIES_POINTS).fill(-1);
@@ -122,11 +118,18 @@ export class TaskMetrics {
       LATENCY_BUCKETS_S,
       ["skill"],
     );
-    this.#ring = Array.from(
-      { length: Math.max(1, options.recent ?? 200) },
-      blankRecord,
-    );
-    this.#clock = options.clock ?? Date.now;
+    const n = this.#size = Math.max(1, options.recent ?? 200);
+    this.#at = new Float64Array(n);
+    this.#wallMs = new Float64Array(n);
+    this.#price = new Float64Array(n);
+    this.#taskId = new Array<string>(n).fill("");
+    this.#skill = new Array<string>(n).fill("");
+    this.#caller = new Array<string>(n).fill("");
+    this.#status = new Array<string>(n).fill("");
+    this.#code = new Array<string>(n).fill("");
+    // Date.now() boxes its result on every call; performance.now() does not.
+    const origin = performance.timeOrigin;
+    this.#clock = options.clock ?? (() => origin + performance.now());
   }
 
   /**
@@ -152,16 +155,15 @@ export class TaskMetrics {
     }
     if (wallMs !== null) this.#duration.labels(label).observe(wallMs / 1000);
     const now = this.#clock();
-    const r = this.#ring[this.#seq % this.#ring.length]!;
-    r.seq = ++this.#seq;
-    r.at = now;
-    r.taskId = request.task_id;
-    r.skill = skill ?? request.skill_name;
-    r.caller = caller;
-    r.status = status;
-    r.code = code;
-    r.wallMs = wallMs;
-    r.price = price;
+    const i = this.#seq++ % this.#size;
+    this.#at[i] = now;
+    this.#wallMs[i] = wallMs ?? NaN;
+    this.#price[i] = price;
+    this.#taskId[i] = request.task_id;
+    this.#skill[i] = skill ?? request.skill_name;
+    this.#caller[i] = caller;
+    this.#status[i] = status;
+    this.#code[i] = code;
     this.#slot(now, wallMs);
   }
 
@@ -188,11 +190,22 @@ export class TaskMetrics {
 
   /** Copies of the kept tasks after `afterSeq`, oldest first. */
   recent(afterSeq = 0): TaskRecord[] {
-    const n = this.#ring.length;
-    const from = Math.max(afterSeq, this.#seq - n);
+    const from = Math.max(afterSeq, this.#seq - this.#size);
     const out: TaskRecord[] = [];
     for (let seq = from + 1; seq <= this.#seq; seq++) {
-      out.push({ ...this.#ring[(seq - 1) % n]! });
+      const i = (seq - 1) % this.#size;
+      const wallMs = this.#wallMs[i]!;
+      out.push({
+        seq,
+        at: this.#at[i]!,
+        taskId: this.#taskId[i]!,
+        skill: this.#skill[i]!,
+        caller: this.#caller[i]!,
+        status: this.#status[i]!,
+        code: this.#code[i]!,
+        wallMs: Number.isNaN(wallMs) ? null : wallMs,
+        price: this.#price[i]!,
+      });
     }
     return out;
   }
