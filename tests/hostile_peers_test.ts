@@ -4,7 +4,8 @@
  */
 import { Buffer } from "node:buffer";
 import net from "node:net";
-import { assert, assertEquals } from "./assert.ts";
+import tls from "node:tls";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { Identity } from "../src/crypto/mod.ts";
 import { KnarrNode, MemoryNetwork, TcpTransport } from "../src/node/mod.ts";
 import type { Transport } from "../src/node/mod.ts";
@@ -16,7 +17,7 @@ import {
   encodeMessage,
   signMessage,
 } from "../src/wire/mod.ts";
-import { startSidecar } from "./sidecar_helpers.ts";
+import { signedHead, startSidecar } from "./sidecar_helpers.ts";
 
 /** Sends `bytes` on a new connection; the reply frame's message, or null when closed first. */
 async function exchange(
@@ -251,4 +252,96 @@ Deno.test("Discovery heartbeats a silent peer once per heartbeatAfter, at most 2
   now = 1_100 + 91;
   await node.discovery.tick();
   assertEquals(heartbeats, 1_000 + 256);
+});
+
+/** A TLS connection to the sidecar from `localAddress` (node:tls over node:net). */
+async function tlsFrom(
+  localAddress: string,
+  port: number,
+): Promise<tls.TLSSocket> {
+  const tcp = net.connect({ host: "127.0.0.1", port, localAddress });
+  await new Promise((resolve, reject) => {
+    tcp.once("connect", resolve);
+    tcp.once("error", reject);
+  });
+  const socket = tls.connect({ socket: tcp, rejectUnauthorized: false });
+  socket.on("error", () => {});
+  await new Promise((resolve) => {
+    socket.once("secureConnect", resolve);
+    socket.once("close", resolve);
+  });
+  return socket;
+}
+
+/** Resolves with what the socket received once the server closes it (or "open" after `ms`). */
+function answerOf(socket: tls.TLSSocket, ms: number): Promise<string> {
+  let text = "";
+  socket.on("data", (chunk: Buffer) => text += chunk.toString());
+  return new Promise((resolve) => {
+    if (socket.destroyed) return resolve(text);
+    const timer = setTimeout(() => resolve("open"), ms);
+    socket.once("close", () => {
+      clearTimeout(timer);
+      resolve(text);
+    });
+  });
+}
+
+Deno.test("SidecarServer ends an upload that trickles below the minimum rate with 408", async () => {
+  await using sidecar = await startSidecar({
+    server: { minUploadBytesPerSecond: 1_000, uploadGraceMs: 300 },
+  });
+  const socket = await tlsFrom("127.0.0.1", sidecar.port);
+  const head = await signedHead(await Identity.generate(), "PUT", "/assets", {
+    contentLength: 100_000,
+    contentHash: "a".repeat(64),
+  });
+  socket.write(head);
+  const answer = answerOf(socket, 5_000);
+  // A byte every 100 ms: before, only the 300 s body timeout ended it.
+  const drip = setInterval(() => socket.write("x"), 100);
+  try {
+    assertMatch(
+      await answer,
+      /^HTTP\/1\.1 408 [^]*slower than 1000 bytes a second/,
+    );
+  } finally {
+    clearInterval(drip);
+    socket.destroy();
+  }
+});
+
+Deno.test("SidecarServer caps connections per address and makes room for a download by closing the oldest unfinished request", async () => {
+  await using sidecar = await startSidecar({
+    server: { maxConnections: 2, maxConnectionsPerAddress: 3 },
+  });
+  const target = {
+    nodeId: sidecar.node.nodeId,
+    host: "127.0.0.1",
+    port: sidecar.port,
+  };
+  const client = new SidecarClient({ identity: await Identity.generate() });
+  const { hash } = await client.upload(target, new Uint8Array(64).fill(7));
+  // 4 × maxConnections = 8 admitted: fill them with unfinished heads from 3 addresses.
+  const hogs: tls.TLSSocket[] = [];
+  const ended: Promise<string>[] = [];
+  try {
+    for (let i = 0; i < 8; i++) {
+      const socket = await tlsFrom(`127.0.0.${10 + (i % 3)}`, sidecar.port);
+      socket.write("GET /assets HTTP/1.1\r\n");
+      hogs.push(socket);
+      ended.push(answerOf(socket, 10_000));
+    }
+    // A fourth connection from one address is over its cap.
+    const extra = await tlsFrom("127.0.0.10", sidecar.port);
+    assertEquals(await answerOf(extra, 5_000), "");
+    // Before: a ninth connection was closed at once, the honest download with it.
+    const fresh = new SidecarClient({ identity: await Identity.generate() });
+    const path = `${sidecar.dir}/copy.bin`;
+    assertEquals(await fresh.download(target, hash, path), 64);
+    assertEquals(await ended[0], "");
+    assertEquals(sidecar.server.stats.evicted >= 1, true);
+  } finally {
+    for (const socket of hogs) socket.destroy();
+  }
 });

@@ -335,8 +335,16 @@ Deno.test("SidecarServer refuses bad input with a status and leaves no partial f
           unsafelyDisableHostnameVerification: true,
         });
         await c.handshake();
-        // A started head keeps the request open (well within the line timeout).
-        await c.write(new TextEncoder().encode("GET /assets HTTP/1.1\r\n"));
+        // An upload whose body is still to come keeps its request open (an unfinished head
+        // does not count: slow heads must not take the slots of whole requests).
+        await c.write(
+          new TextEncoder().encode(
+            await signedHead(user, "PUT", "/assets", {
+              contentLength: 10,
+              contentHash: "a".repeat(64),
+            }),
+          ),
+        );
         held.push(c);
       }
       await new Promise((r) => setTimeout(r, 50));

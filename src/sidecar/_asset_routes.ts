@@ -24,6 +24,12 @@ const STREAM_CHUNK_BYTES = 256 * 1024;
 /** Why an upload body stopped arriving. */
 class BodyTimeout extends Error {}
 
+/** Why an upload was cut short: its body came slower than the minimum rate. */
+class BodyTooSlow extends Error {}
+
+// How often an upload's rate is checked.
+const RATE_CHECK_MS = 1_000;
+
 /** Collaborators of {@linkcode AssetRoutes}. */
 export interface AssetRoutesDeps {
   /** The node identity: only it may DELETE. */
@@ -48,6 +54,10 @@ export interface AssetRoutesDeps {
 export interface AssetRoutesOptions {
   /** An upload body must arrive within this many ms. */
   bodyTimeoutMs: number;
+  /** After `uploadGraceMs`, the body must average at least this many bytes a second. */
+  minUploadBytesPerSecond: number;
+  /** Milliseconds before the rate is checked. */
+  uploadGraceMs: number;
 }
 
 /** Checks a request's signature and answers it from the asset store. */
@@ -187,10 +197,29 @@ export class AssetRoutes {
       () => deadline.abort(new BodyTimeout()),
       this.#o.bodyTimeoutMs,
     );
+    // As Apache's mod_reqtimeout: the deadline is the grace plus 1 s per minimum rate's worth
+    // of bytes received, so a trickling upload cannot hold a connection and its quota share.
+    const started = performance.now();
+    let received = 0;
+    const counted = {
+      read: async (p: Uint8Array) => {
+        const n = await reader.read(p);
+        if (n !== null) received += n;
+        return n;
+      },
+    };
+    const { minUploadBytesPerSecond: minRate, uploadGraceMs } = this.#o;
+    const rateCheck = setInterval(() => {
+      const dueBytes = (performance.now() - started - uploadGraceMs) / 1000 *
+        minRate;
+      if (received < Math.min(size, dueBytes)) {
+        deadline.abort(new BodyTooSlow());
+      }
+    }, RATE_CHECK_MS);
     try {
       // The store's copy races every read against the deadline.
       const outcome = await this.#d.assets.write(
-        reader,
+        counted,
         {
           size,
           ...(expected ? { expectedHash: expected } : {}),
@@ -221,12 +250,19 @@ export class AssetRoutes {
           `Body not received within ${this.#o.bodyTimeoutMs / 1000} s`,
         );
       }
+      if (error instanceof BodyTooSlow) {
+        return await fail(
+          408,
+          `Body arrived slower than ${minRate} bytes a second`,
+        );
+      }
       this.#log.warn(
         `Sidecar: cannot store upload: ${(error as Error).message}`,
       );
       return await fail(500, "Cannot store asset");
     } finally {
       clearTimeout(timer);
+      clearInterval(rateCheck);
     }
   }
 

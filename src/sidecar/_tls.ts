@@ -19,14 +19,21 @@ export interface RemoteAddress {
 
 /** What the listener calls. */
 export interface TunnelHandlers {
-  /** A connection arrived; false closes it at once (over a hard cap). */
-  admit(remote: RemoteAddress): boolean;
+  /**
+   * A connection arrived: its admission number, or null to close it at once (over a cap).
+   * `close` ends it (sockets and handlers), e.g. to make room for a newer one.
+   */
+  admit(remote: RemoteAddress, close: () => void): number | null;
   /** A client spoke plaintext (its first bytes are already read): the raw socket. */
   plaintext(conn: Duplex, remote: RemoteAddress): Promise<void>;
-  /** A TLS connection, handshake done. */
-  secure(conn: Duplex, remote: RemoteAddress): Promise<void>;
+  /** A TLS connection, handshake done; `admission` is what `admit()` returned for it. */
+  secure(
+    conn: Duplex,
+    remote: RemoteAddress,
+    admission: number,
+  ): Promise<void>;
   /** A connection ended (either kind), after its handler returned. */
-  closed(remote: RemoteAddress): void;
+  closed(admission: number): void;
 }
 
 /** Options of {@linkcode listenTunnel}. */
@@ -44,6 +51,12 @@ export interface Tunnel {
   readonly hostname: string;
   readonly port: number;
   close(): Promise<void>;
+}
+
+/** The client a splice carries, and its admission. */
+interface Spliced {
+  remote: RemoteAddress;
+  admission: number;
 }
 
 const TLS_HANDSHAKE = 0x16;
@@ -83,12 +96,12 @@ export function listenTunnel(
   const innerPort = (inner.addr as Deno.NetAddr).port;
   // Our splice's local port → the client it carries. The inner accept may be seen
   // before the splice's connect resolves, so either side can arrive first.
-  const spliced = new Map<number, RemoteAddress>();
+  const spliced = new Map<number, Spliced>();
   const awaiting = new Map<
     number,
-    (remote: RemoteAddress | undefined) => void
+    (remote: Spliced | undefined) => void
   >();
-  const claim = (port: number): Promise<RemoteAddress | undefined> => {
+  const claim = (port: number): Promise<Spliced | undefined> => {
     const known = spliced.get(port);
     if (known !== undefined) {
       spliced.delete(port);
@@ -123,10 +136,10 @@ export function listenTunnel(
 
   async function splice(conn: Deno.TcpConn, remote: RemoteAddress) {
     const release = hold(conn);
-    let admitted = false;
+    // Closing the client's socket ends both pumps, and with them the inner connection.
+    const admission = handlers.admit(remote, () => safeClose(conn));
     try {
-      admitted = handlers.admit(remote);
-      if (!admitted) return;
+      if (admission === null) return;
       const first = new Uint8Array(PIPE_BUFFER_BYTES);
       const n = await within(conn.read(first), options.handshakeTimeoutMs);
       if (n === null || n === "timeout") return;
@@ -143,8 +156,8 @@ export function listenTunnel(
       const releaseLink = hold(link);
       const linkPort = (link.localAddr as Deno.NetAddr).port;
       const waiter = awaiting.get(linkPort);
-      if (waiter) waiter(remote);
-      else spliced.set(linkPort, remote);
+      if (waiter) waiter({ remote, admission });
+      else spliced.set(linkPort, { remote, admission });
       try {
         await Promise.all([
           pump(conn, link, first.subarray(0, n)),
@@ -155,19 +168,19 @@ export function listenTunnel(
       }
     } finally {
       release();
-      if (admitted && !closed) handlers.closed(remote);
+      if (admission !== null && !closed) handlers.closed(admission);
     }
   }
 
   async function serveSecure(conn: Deno.TlsConn) {
     const release = hold(conn);
     try {
-      const remote = await claim((conn.remoteAddr as Deno.NetAddr).port);
+      const from = await claim((conn.remoteAddr as Deno.NetAddr).port);
       // Only our own splice may come in here; a local process dialing in directly is refused.
-      if (remote === undefined) return;
+      if (from === undefined) return;
       const done = await within(conn.handshake(), options.handshakeTimeoutMs);
       if (done === "timeout") return;
-      await handlers.secure(duplexOf(conn), remote);
+      await handlers.secure(duplexOf(conn), from.remote, from.admission);
     } finally {
       release();
     }

@@ -36,14 +36,26 @@ export interface SidecarServerOptions {
   host?: string;
   /** Port; 0 (default) picks a free one. */
   port?: number;
-  /** Requests served at once; more get 503. Default 64. */
+  /** Requests served at once (past their head); more get 503. Default 64. */
   maxConnections?: number;
+  /**
+   * Connections from one remote address at once; more are closed at once. Default 16. (In all,
+   * 4 × `maxConnections` are admitted; past that the oldest still sending its request gives way.)
+   */
+  maxConnectionsPerAddress?: number;
   /** Each header line must arrive within this many ms. Default 10000. */
   headerLineTimeoutMs?: number;
   /** The whole head must arrive within this many ms. Default 30000. */
   headTimeoutMs?: number;
   /** An upload body must arrive within this many ms. Default 300000. */
   bodyTimeoutMs?: number;
+  /**
+   * After `uploadGraceMs`, an upload body must keep arriving at this many bytes a second on
+   * average (slow uploads would hold connections and quota). Default 16384.
+   */
+  minUploadBytesPerSecond?: number;
+  /** Milliseconds before the upload rate is checked. Default 10000. */
+  uploadGraceMs?: number;
   /** Largest request head in bytes. Default 16384. */
   maxHeadBytes?: number;
 }
@@ -52,8 +64,10 @@ export interface SidecarServerOptions {
 export interface SidecarStats {
   /** Connections taken. */
   connections: number;
-  /** Connections closed at once over the hard cap (4 × `maxConnections`). */
+  /** Connections closed at once over a cap (per address, or all 4 × `maxConnections` busy). */
   refused: number;
+  /** Connections still sending their request closed to make room for new ones. */
+  evicted: number;
   /** Plaintext clients answered 400. */
   plaintext: number;
   /** Responses by status code. */
@@ -68,11 +82,22 @@ const DEFAULTS = {
   host: "127.0.0.1",
   port: 0,
   maxConnections: 64,
+  maxConnectionsPerAddress: 16,
   headerLineTimeoutMs: 10_000,
   headTimeoutMs: 30_000,
   bodyTimeoutMs: 300_000,
+  minUploadBytesPerSecond: 16_384,
+  uploadGraceMs: 10_000,
   maxHeadBytes: 16_384,
 };
+
+/** An admitted connection. */
+interface Admitted {
+  host: string;
+  /** Still sending its request (a head or an upload body): it may give way to a newer one. */
+  reading: boolean;
+  close(): void;
+}
 
 /**
  * The asset sidecar server, wire-compatible with the original Python node's.
@@ -95,6 +120,7 @@ export class SidecarServer {
   readonly stats: SidecarStats = {
     connections: 0,
     refused: 0,
+    evicted: 0,
     plaintext: 0,
     responses: {},
     bytesIn: 0,
@@ -105,7 +131,10 @@ export class SidecarServer {
   #routes: AssetRoutes;
   #log: Logger;
   #tunnel: Tunnel | null = null;
-  #admitted = 0;
+  // In admission order: the first reading one is the oldest to give way.
+  #admitted = new Map<number, Admitted>();
+  #perAddress = new Map<string, number>();
+  #nextAdmission = 0;
   #serving = 0;
 
   private constructor(deps: SidecarServerDeps, options: typeof DEFAULTS) {
@@ -120,7 +149,11 @@ export class SidecarServer {
       responder: this.#responder,
       stats: this.stats,
       logger: this.#log,
-    }, { bodyTimeoutMs: options.bodyTimeoutMs });
+    }, {
+      bodyTimeoutMs: options.bodyTimeoutMs,
+      minUploadBytesPerSecond: options.minUploadBytesPerSecond,
+      uploadGraceMs: options.uploadGraceMs,
+    });
   }
 
   /** Opens the asset directory and listens; throws when the port is taken. */
@@ -141,10 +174,11 @@ export class SidecarServer {
       keyPem: deps.certificate.keyPem,
       handshakeTimeoutMs: o.headerLineTimeoutMs,
     }, {
-      admit: () => server.#admit(),
+      admit: (remote, close) => server.#admit(remote.hostname, close),
       plaintext: (conn) => server.#plaintext(conn),
-      secure: (conn, remote) => server.#secure(conn, remote.hostname),
-      closed: () => server.#admitted--,
+      secure: (conn, remote, admission) =>
+        server.#secure(conn, remote.hostname, admission),
+      closed: (admission) => server.#release(admission),
     });
     return server;
   }
@@ -171,14 +205,41 @@ export class SidecarServer {
     return this.close();
   }
 
-  #admit(): boolean {
-    if (this.#admitted >= this.#o.maxConnections * 4) {
+  #admit(host: string, close: () => void): number | null {
+    const fromHost = this.#perAddress.get(host) ?? 0;
+    if (
+      fromHost >= this.#o.maxConnectionsPerAddress ||
+      (this.#admitted.size >= this.#o.maxConnections * 4 && !this.#evictOne())
+    ) {
       this.stats.refused++;
-      return false;
+      return null;
     }
-    this.#admitted++;
+    const admission = this.#nextAdmission++;
+    this.#admitted.set(admission, { host, reading: true, close });
+    this.#perAddress.set(host, fromHost + 1);
     this.stats.connections++;
-    return true;
+    return admission;
+  }
+
+  /** Closes the oldest connection still sending its request; false when there is none. */
+  #evictOne(): boolean {
+    for (const [admission, entry] of this.#admitted) {
+      if (!entry.reading) continue;
+      this.stats.evicted++;
+      this.#release(admission);
+      entry.close();
+      return true;
+    }
+    return false;
+  }
+
+  #release(admission: number): void {
+    const entry = this.#admitted.get(admission);
+    if (entry === undefined) return;
+    this.#admitted.delete(admission);
+    const left = (this.#perAddress.get(entry.host) ?? 1) - 1;
+    if (left <= 0) this.#perAddress.delete(entry.host);
+    else this.#perAddress.set(entry.host, left);
   }
 
   async #plaintext(conn: Duplex): Promise<void> {
@@ -189,9 +250,12 @@ export class SidecarServer {
     }, { linger: true });
   }
 
-  async #secure(conn: Duplex, remote: string): Promise<void> {
-    const over = this.#serving >= this.#o.maxConnections;
-    this.#serving++;
+  async #secure(
+    conn: Duplex,
+    remote: string,
+    admission: number,
+  ): Promise<void> {
+    let serving = false;
     try {
       const reader = new BufferedReader(conn);
       let head: RequestHead;
@@ -214,13 +278,18 @@ export class SidecarServer {
         }, { linger: true });
         return;
       }
-      if (over) {
+      // Only requests past their head count: slow heads cannot take the slots.
+      serving = true;
+      if (this.#serving++ >= this.#o.maxConnections) {
         await this.#responder.json(conn, 503, {
           error:
             `Too many connections: at most ${this.#o.maxConnections} at once; try again`,
         }, { linger: true });
         return;
       }
+      // Anything but an upload answers from here on: it no longer gives way to newer ones.
+      const entry = this.#admitted.get(admission);
+      if (entry !== undefined && head.method !== "PUT") entry.reading = false;
       const status = await this.#routes.route(conn, reader, head);
       this.#log.debug(
         `Sidecar: ${head.method} ${
@@ -235,7 +304,7 @@ export class SidecarServer {
         `Sidecar: request from ${remote} failed: ${(error as Error).message}`,
       );
     } finally {
-      this.#serving--;
+      if (serving) this.#serving--;
     }
   }
 }
