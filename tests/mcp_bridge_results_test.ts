@@ -1,5 +1,5 @@
 /** McpBridge.call() against a server that answers with whatever bytes it is given. */
-import { assertEquals } from "./assert.ts";
+import { assert, assertEquals } from "./assert.ts";
 import { McpBridge } from "../src/mcp/mod.ts";
 import { encodeBase64 } from "./fuzz/base64.ts";
 
@@ -32,4 +32,26 @@ Deno.test("McpBridge.call() turns a result it cannot use into an error outcome i
     await bridge.call("reflect", reply(text, [1, 2, 3, 10, 30, 40])),
     { status: "ok", output: { content: "still here" } },
   );
+});
+
+Deno.test("McpBridge.call() fails a call at once when its reply is not valid JSON-RPC, and keeps the server", async () => {
+  await using bridge = await McpBridge.start(
+    `'${Deno.execPath()}' run --quiet '${REFLECT}'`,
+    { timeoutMs: 20_000 },
+  );
+  const pid = bridge.pid;
+  // Found by the fuzzer (mcp.call-result): a reply whose `_meta` is not an object failed the
+  // SDK's JSON-RPC schema, was dropped as junk, and the call waited for its timeout, which
+  // then killed and restarted the server.
+  const started = performance.now();
+  const outcome = await bridge.call(
+    "reflect",
+    reply('{"content": [], "_meta": "not an object"}'),
+  );
+  assertEquals(outcome.status, "error");
+  assert(
+    performance.now() - started < 5_000,
+    "the call waited for its timeout",
+  );
+  assertEquals(bridge.pid, pid);
 });

@@ -109,6 +109,22 @@ export class ChildTransport implements Transport {
     try {
       message = deserializeMessage(line);
     } catch (error) {
+      const id = replyId(line);
+      if (id !== undefined) {
+        // A reply the SDK cannot read still answers its request: fail that call now, rather
+        // than let it wait for its timeout (which restarts the server, failing its other calls).
+        this.onmessage?.({
+          jsonrpc: "2.0",
+          id,
+          error: {
+            code: MALFORMED_REPLY,
+            message: `MCP server sent a malformed reply: ${
+              (error as Error).message.replace(/\s+/g, " ").slice(0, 200)
+            }`,
+          },
+        });
+        return;
+      }
       // A server printing junk on stdout: report it, keep reading.
       this.onerror?.(
         new Error(
@@ -149,6 +165,29 @@ export class ChildTransport implements Transport {
     void writer?.close().catch(() => writer.abort().catch(() => {}));
     this.onclose?.();
   }
+}
+
+/** JSON-RPC "Internal error": what a call answered with an unreadable reply fails with. */
+const MALFORMED_REPLY = -32603;
+
+/** The id of a line that is a JSON-RPC reply (an object with an id and a result or error). */
+function replyId(line: string): string | number | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return undefined;
+  }
+  const reply = value as Record<string, unknown>;
+  const id = reply.id;
+  if (typeof id !== "string" && !Number.isSafeInteger(id)) return undefined;
+  if ("method" in reply || !("result" in reply || "error" in reply)) {
+    return undefined;
+  }
+  return id as string | number;
 }
 
 function signal(child: Deno.ChildProcess, name: Deno.Signal): void {
