@@ -59,12 +59,34 @@ export class TaskResultRepo {
       : undefined;
   }
 
-  /** The task ids of the newest `limit` results, oldest first. */
-  recent(limit: number): { id: number; taskId: string }[] {
-    return this.#db.all(
-      "SELECT id, task_id FROM task_results ORDER BY id DESC LIMIT ?",
+  /**
+   * Calls `each` with the task id and row id of the newest `limit` results, oldest first.
+   * The fast path reads them as one row of SQL, not one object per result: a node
+   * restarting with a full table reads it in tens of milliseconds.
+   */
+  recent(limit: number, each: (taskId: string, id: number) => void): void {
+    const r = this.#db.get(
+      `SELECT MIN(id) AS lo, MAX(id) AS hi, COUNT(*) AS n,
+         group_concat(task_id, char(10) ORDER BY id) AS ids
+       FROM (SELECT id, task_id FROM task_results ORDER BY id DESC LIMIT ?)`,
       limit,
-    ).reverse().map((r) => ({ id: Number(r.id), taskId: r.task_id as string }));
+    )!;
+    const n = Number(r.n);
+    if (n === 0) return;
+    const taskIds = String(r.ids).split("\n");
+    const lo = Number(r.lo);
+    // Rows are appended and pruned from the oldest end, so their ids are consecutive.
+    if (taskIds.length === n && Number(r.hi) - lo + 1 === n) {
+      taskIds.forEach((taskId, i) => each(taskId, lo + i));
+      return;
+    }
+    // A task id with a newline in it, or a gap: one row at a time.
+    for (
+      const row of this.#db.all(
+        "SELECT id, task_id FROM task_results WHERE id >= ? ORDER BY id",
+        lo,
+      )
+    ) each(row.task_id as string, Number(row.id));
   }
 
   /** Deletes the results with a row id below `id`; returns how many. */

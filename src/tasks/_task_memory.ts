@@ -30,9 +30,7 @@ export class TaskMemory {
   constructor(results?: TaskResultRepo, limit = RESULT_MEMORY) {
     this.#results = results;
     this.#limit = limit;
-    for (const r of results?.recent(limit) ?? []) {
-      this.#done.set(r.taskId, r.id);
-    }
+    results?.recent(limit, (taskId, id) => this.#done.set(taskId, id));
   }
 
   /** The answer to a task id seen before, or null when the task is new. */
