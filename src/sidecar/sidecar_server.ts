@@ -36,7 +36,7 @@ export interface SidecarServerOptions {
   host?: string;
   /** Port; 0 (default) picks a free one. */
   port?: number;
-  /** Requests served at once (past their head); more get 503. Default 64. */
+  /** Requests served at once (past their head), uploads at most half of them; more get 503. Default 64. */
   maxConnections?: number;
   /**
    * Connections from one remote address at once; more are closed at once. Default 16. (In all,
@@ -136,9 +136,12 @@ export class SidecarServer {
   #perAddress = new Map<string, number>();
   #nextAdmission = 0;
   #serving = 0;
+  #uploading = 0;
+  #maxUploads: number;
 
   private constructor(deps: SidecarServerDeps, options: typeof DEFAULTS) {
     this.#o = options;
+    this.#maxUploads = Math.max(1, options.maxConnections >> 1);
     this.#log = deps.logger ?? SILENT_LOGGER;
     this.#responder = new Responder(this.stats.responses);
     this.#routes = new AssetRoutes({
@@ -256,6 +259,7 @@ export class SidecarServer {
     admission: number,
   ): Promise<void> {
     let serving = false;
+    let uploading = false;
     try {
       const reader = new BufferedReader(conn);
       let head: RequestHead;
@@ -287,6 +291,15 @@ export class SidecarServer {
         }, { linger: true });
         return;
       }
+      // Uploads get half the slots: slow ones cannot keep downloads out.
+      uploading = head.method === "PUT";
+      if (uploading && this.#uploading++ >= this.#maxUploads) {
+        await this.#responder.json(conn, 503, {
+          error:
+            `Too many uploads: at most ${this.#maxUploads} at once; try again`,
+        }, { linger: true });
+        return;
+      }
       // Anything but an upload answers from here on: it no longer gives way to newer ones.
       const entry = this.#admitted.get(admission);
       if (entry !== undefined && head.method !== "PUT") entry.reading = false;
@@ -305,6 +318,7 @@ export class SidecarServer {
       );
     } finally {
       if (serving) this.#serving--;
+      if (uploading) this.#uploading--;
     }
   }
 }
