@@ -37,11 +37,12 @@ export function duration(ms: number): string {
   return `${m} min ${s % 60} s`;
 }
 
-/** A run time: "0.42 ms", "12 ms", "1.3 s", or "–". */
+/** A run time: "420 µs", "4.2 ms", "12 ms", "1.3 s", or "–". */
 export function millis(ms: number | null): string {
   if (ms === null || Number.isNaN(ms)) return "–";
-  if (ms < 1) return `${ms.toFixed(2)} ms`;
-  if (ms < 1000) return `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
+  if (ms < 0.9995) return `${Math.round(ms * 1000)} µs`;
+  if (ms < 9.95) return `${ms.toFixed(1)} ms`;
+  if (ms < 999.5) return `${Math.round(ms)} ms`;
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
