@@ -87,8 +87,8 @@ Deno.test("knarr serve /metrics parses as Prometheus text: tasks, latency, peers
         ["knarr_messages_rejected_total", "COUNTER"],
         ["knarr_relay_connections", "GAUGE"],
         ["knarr_relay_events_total", "COUNTER"],
-      ]
-    ) assertEquals(types[name!], type, name);
+      ] as const
+    ) assertEquals(types[name], type, name);
     assertEquals(
       value(families, "knarr_tasks_total", {
         skill: "echo",
