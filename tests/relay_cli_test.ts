@@ -204,7 +204,8 @@ Deno.test("knarr serve also runs the relay when [relay] enabled = true", async (
       stdin: "null",
     }).spawn();
     const stderr = new Response(child.stderr).text();
-    const { lines, rest } = await readLines(child, 5);
+    // Node ID, Listening, Sidecar, Cockpit, Advertising, Relay listening.
+    const { lines, rest } = await readLines(child, 6);
     const relayLine = lines.find((l) => l.startsWith("Relay listening: "));
     try {
       const port = Number(
