@@ -140,6 +140,58 @@ export function errorOf(body: unknown): string {
   return "";
 }
 
+/** One entry of a sidecar's asset list. */
+export interface ListedAsset {
+  /** SHA-256, 64 lowercase hex. */
+  hash: string;
+  /** Bytes. */
+  size: number;
+  /** Unix seconds of the upload. */
+  uploaded_at: number;
+  /** Downloads the sidecar counted. */
+  access_count: number;
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/**
+ * The asset list in a sidecar's answer, its entries copied field by field; throws when the
+ * answer is not one (another node's sidecar may answer anything).
+ */
+export function assetListOf(
+  body: unknown,
+): { assets: ListedAsset[]; total_size: number } {
+  const list = body as { assets?: unknown; total_size?: unknown } | null;
+  const assets =
+    typeof list === "object" && list !== null && isCount(list.total_size) &&
+      Array.isArray(list.assets)
+      ? list.assets.map((a: Record<string, unknown> | null) =>
+        typeof a === "object" && a !== null && isHex64(a.hash) &&
+          isCount(a.size) &&
+          typeof a.uploaded_at === "number" && Number.isFinite(a.uploaded_at) &&
+          isCount(a.access_count)
+          ? {
+            hash: a.hash,
+            size: a.size,
+            uploaded_at: a.uploaded_at,
+            access_count: a.access_count,
+          }
+          : null
+      )
+      : null;
+  if (assets === null || assets.some((a) => a === null)) {
+    throw new Error(
+      "Cannot list assets: the sidecar's answer is not an asset list",
+    );
+  }
+  return {
+    assets: assets as ListedAsset[],
+    total_size: list!.total_size as number,
+  };
+}
+
 /** Waits until just past the next whole second (or the signal). */
 export function sleepToNextSecond(
   now: number,

@@ -5,11 +5,13 @@ import type { Identity } from "../crypto/mod.ts";
 import { SidecarHttpError } from "./errors.ts";
 import {
   type Answer,
+  assetListOf,
   type Body,
   checkHash,
   errorOf,
   hashBytes,
   hashFile,
+  type ListedAsset,
   readJson,
   sendFile,
   sleepToNextSecond,
@@ -26,6 +28,8 @@ import {
 } from "./_http.ts";
 import type { Duplex } from "./_duplex.ts";
 import { connectPinned } from "./_pinned_tls.ts";
+
+export type { ListedAsset };
 
 /** A node's sidecar: where it is and which node it must be. */
 export interface SidecarTarget {
@@ -67,18 +71,6 @@ export interface UploadOutcome {
   size: number;
   /** False when the provider already had it (a HEAD answered 200). */
   uploaded: boolean;
-}
-
-/** One entry of a sidecar's asset list. */
-export interface ListedAsset {
-  /** SHA-256, 64 lowercase hex. */
-  hash: string;
-  /** Bytes. */
-  size: number;
-  /** Unix seconds of the upload. */
-  uploaded_at: number;
-  /** Downloads the sidecar counted. */
-  access_count: number;
 }
 
 /**
@@ -254,7 +246,7 @@ export class SidecarClient {
         errorOf(body),
       );
     }
-    return body as { assets: ListedAsset[]; total_size: number };
+    return assetListOf(body);
   }
 
   /** Deletes an asset (only a node's own key may); false when it was not there. */

@@ -7,6 +7,7 @@ import { NET_TARGETS } from "./targets/net.ts";
 import { NODE_TARGETS } from "./targets/node.ts";
 import { RELAY_TARGETS } from "./targets/relay.ts";
 import { SIDECAR_TARGETS } from "./targets/sidecar.ts";
+import { SIDECAR_CLIENT_TARGETS } from "./targets/sidecar_client.ts";
 import { SELFTEST_TARGETS } from "./targets/selftest.ts";
 import { SKILLS_TARGETS } from "./targets/skills.ts";
 import { UPNP_TARGETS } from "./targets/upnp.ts";
@@ -19,6 +20,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   ...DISCOVERY_TARGETS,
   ...RELAY_TARGETS,
   ...SIDECAR_TARGETS,
+  ...SIDECAR_CLIENT_TARGETS,
   ...CONFIG_TARGETS,
   ...SKILLS_TARGETS,
   ...MCP_TARGETS,
