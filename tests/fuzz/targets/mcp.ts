@@ -172,7 +172,7 @@ const toolList: FuzzTarget = {
   input: () =>
     whole(fc.oneof(
       {
-        weight: 5,
+        weight: 25,
         arbitrary: mutatedJson(TOOL_LISTS, {
           keys: [
             "name",
@@ -187,7 +187,7 @@ const toolList: FuzzTarget = {
         }).map((v) => utf8(jsonText(v))),
       },
       {
-        weight: 2,
+        weight: 10,
         arbitrary: mutatedBytes(TOOL_LISTS.map((v) => utf8(jsonText(v)))),
       },
       {
