@@ -263,7 +263,7 @@ const callResult: FuzzTarget = {
     streamed(
       fc.oneof(
         {
-          weight: 20,
+          weight: 120,
           arbitrary: mutatedJson(RESULTS, {
             keys: [
               "content",
@@ -279,11 +279,11 @@ const callResult: FuzzTarget = {
           }).map((v) => utf8(jsonText(v))),
         },
         {
-          weight: 8,
+          weight: 48,
           arbitrary: mutatedBytes(RESULTS.map((v) => utf8(jsonText(v)))),
         },
         {
-          weight: 4,
+          weight: 24,
           arbitrary: hostileJson().map((v) =>
             utf8(
               jsonText({
