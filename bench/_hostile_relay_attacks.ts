@@ -49,7 +49,10 @@ function delta(
   return keys.reduce((sum, k) => sum + (after[k] ?? 0) - (before[k] ?? 0), 0);
 }
 
-/** Unsigned and badly signed packets at the honest agent, from 8 connections. */
+/**
+ * Unsigned and badly signed packets at the honest agent, from 16 connections, each just under
+ * the relay's per-connection rate (so every packet is read, and dropped, within the window).
+ */
 async function unsignedFlood(ctx: AttackContext): Promise<AttackCounts> {
   const before = await metrics(ctx);
   const attacker = await Identity.generate();
@@ -62,17 +65,18 @@ async function unsignedFlood(ctx: AttackContext): Promise<AttackCounts> {
     }, attacker))
       .subarray(4),
   );
+  const CONNS = 16;
   const pacer = new Pacer(ctx.rate / 100);
   let sent = 0;
   let closed = 0;
   const conns = await Promise.all(
     Array.from(
-      { length: 8 },
+      { length: CONNS },
       () => RawConn.open(ctx.host, ctx.port, "127.0.0.80"),
     ),
   );
   let n = 0;
-  await loops(8, performance.now() + ctx.seconds * 1000, async (k) => {
+  await loops(CONNS, performance.now() + ctx.seconds * 1000, async (k) => {
     await pacer.take();
     const conn = conns[k]!;
     if (conn.closed) {
@@ -104,9 +108,17 @@ async function unsignedFlood(ctx: AttackContext): Promise<AttackCounts> {
     sent += frames.length;
     await conn.drained();
   });
-  await new Promise((r) => setTimeout(r, 500));
+  // Let the relay read what is still in flight before counting.
+  let after = await metrics(ctx);
+  for (let i = 0; i < 30; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = await metrics(ctx);
+    const settled = now.dropped_unsigned === after.dropped_unsigned &&
+      now.dropped_bad_signature === after.dropped_bad_signature;
+    after = now;
+    if (settled) break;
+  }
   for (const conn of conns) conn.destroy();
-  const after = await metrics(ctx);
   const dropped = delta(before, after, [
     "dropped_unsigned",
     "dropped_bad_signature",
@@ -176,12 +188,16 @@ async function identitySquatting(ctx: AttackContext): Promise<AttackCounts> {
  */
 async function slowConsumers(ctx: AttackContext): Promise<AttackCounts> {
   const before = await metrics(ctx);
-  const SINKS = 20;
+  const SINKS = 48;
   const sinks: RawConn[] = [];
   const names: string[] = [];
   const sinkKey = await Identity.generate();
   for (let i = 0; i < SINKS; i++) {
-    const conn = await RawConn.open(ctx.host, ctx.port, "127.0.0.83");
+    const conn = await RawConn.open(
+      ctx.host,
+      ctx.port,
+      i % 2 === 0 ? "127.0.0.83" : "127.0.0.85",
+    );
     const name = `hostile:sink-${i}-${crypto.randomUUID().slice(0, 6)}`;
     conn.write(
       await signedFrame({ id: "r", src: name, dst: "server" }, sinkKey),
@@ -192,7 +208,7 @@ async function slowConsumers(ctx: AttackContext): Promise<AttackCounts> {
     names.push(name);
   }
   const sender = await Identity.generate();
-  const body = "x".repeat(32 * 1024);
+  const body = "x".repeat(60 * 1024);
   // One signed frame per sink, sent again and again (the relay verifies each packet).
   const frames = await Promise.all(
     names.map((dst) =>
@@ -204,7 +220,7 @@ async function slowConsumers(ctx: AttackContext): Promise<AttackCounts> {
   let refused = 0;
   const feeders = await Promise.all(
     Array.from(
-      { length: 4 },
+      { length: 8 },
       () => RawConn.open(ctx.host, ctx.port, "127.0.0.84"),
     ),
   );
@@ -217,7 +233,7 @@ async function slowConsumers(ctx: AttackContext): Promise<AttackCounts> {
     }
   });
   let n = 0;
-  await loops(4, performance.now() + ctx.seconds * 1000, async (k) => {
+  await loops(8, performance.now() + ctx.seconds * 1000, async (k) => {
     await pacer.take();
     const conn = feeders[k]!;
     if (conn.closed) return;
@@ -226,7 +242,6 @@ async function slowConsumers(ctx: AttackContext): Promise<AttackCounts> {
     await conn.drained();
   });
   await new Promise((r) => setTimeout(r, 500));
-  const cut = sinks.filter((s) => s.closed).length;
   for (const conn of [...sinks, ...feeders]) conn.destroy();
   await Promise.all(readers);
   const after = await metrics(ctx);
@@ -234,8 +249,8 @@ async function slowConsumers(ctx: AttackContext): Promise<AttackCounts> {
     sent,
     rejected: refused,
     note:
-      `32 KiB packets to ${SINKS} registered consumers that never read (rejected = answered ` +
-      `error:offline/delivery_failed once cut off); consumers cut off ${cut} of ${SINKS} ` +
+      `60 KiB packets to ${SINKS} registered consumers that never read (rejected = answered ` +
+      `error:offline/delivery_failed once they were cut off) ` +
       `(relay: closed_slow +${
         delta(before, after, ["closed_slow"])
       }, closed_write_timeout +${

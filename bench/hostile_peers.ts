@@ -47,10 +47,10 @@ if (values.summarize) {
   Deno.exit(0);
 }
 
-/** Attack name → target and rate (messages per second unless noted). */
+/** Attack name → target, rate (messages per second unless noted), and its own duration. */
 const PLAN: Record<
   string,
-  { target: "node" | "relay" | "sidecar"; rate: number }
+  { target: "node" | "relay" | "sidecar"; rate: number; seconds?: number }
 > = {
   "forged-signature": { target: "node", rate: 1_000 },
   "replay": { target: "node", rate: 1_000 },
@@ -62,9 +62,10 @@ const PLAN: Record<
   "connection-flood": { target: "node", rate: 0 },
   "join-flood": { target: "node", rate: 2_000 },
   "query-flood": { target: "node", rate: 2_000 },
-  "relay-unsigned-flood": { target: "relay", rate: 20_000 },
+  "relay-unsigned-flood": { target: "relay", rate: 14_000 },
   "relay-identity-squat": { target: "relay", rate: 50 },
-  "relay-slow-consumer": { target: "relay", rate: 2_000 },
+  // Long enough to fill 48 consumers' kernel buffers and then the relay's queue budget.
+  "relay-slow-consumer": { target: "relay", rate: 7_200, seconds: 20 },
   "sidecar-slow-upload": { target: "sidecar", rate: 0 },
   "sidecar-quota": { target: "sidecar", rate: 50 },
 };
@@ -253,7 +254,7 @@ try {
           host: "127.0.0.1",
           port,
           nodeId,
-          seconds: SECONDS,
+          seconds: PLAN[name]!.seconds ?? SECONDS,
           rate: PLAN[name]!.rate,
         };
         const attacker = new Deno.Command(Deno.execPath(), {

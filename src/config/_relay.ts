@@ -22,6 +22,7 @@ const RELAY_KEYS = [
   "sign_replies",
   "key_file",
   "max_queue_bytes",
+  "max_queue_bytes_total",
 ] as const;
 
 /** Reads the `[relay]` table; `key_file` resolves against the project `dir`. */
@@ -66,6 +67,12 @@ export function readRelay(
       d.maxQueueBytes,
       1024,
       1_073_741_824,
+    ),
+    maxQueueBytesTotal: r.int(
+      "max_queue_bytes_total",
+      d.maxQueueBytesTotal,
+      1024,
+      Number.MAX_SAFE_INTEGER,
     ),
   };
 }

@@ -155,6 +155,8 @@ export interface RelaySection {
   keyFile: string | null;
   /** Bytes queued for one receiver before it is disconnected as too slow. */
   maxQueueBytes: number;
+  /** Bytes queued for all receivers together; over it, the one with the most is disconnected. */
+  maxQueueBytesTotal: number;
 }
 
 /** `[cockpit]`: the operator's web page. */
@@ -238,5 +240,6 @@ export const DEFAULTS = {
     takeover: "same_key",
     signReplies: true,
     maxQueueBytes: 8_388_608,
+    maxQueueBytesTotal: 268_435_456,
   },
 } as const;

@@ -1,5 +1,6 @@
 /** The write side of a framed connection: one writer, frames coalesced into chunks, a bounded backlog. */
 import { Outbox } from "./_outbox.ts";
+import type { QueueBudget } from "./queue_budget.ts";
 
 /** The queue caps of {@linkcode FrameWriter}. */
 export interface FrameWriterLimits {
@@ -7,6 +8,8 @@ export interface FrameWriterLimits {
   maxQueueFrames?: number;
   /** Bytes waiting behind a write in progress before the peer counts as too slow. */
   maxQueueBytes?: number;
+  /** A budget for the waiting bytes of many connections together. */
+  queueBudget?: QueueBudget;
 }
 
 /** The key of {@linkcode WriterOwner}'s idle method: a symbol, so it stays private to `net/`. */
@@ -59,6 +62,8 @@ export class FrameWriter {
   #writtenTotal = 0;
   #waiters: Waiter[] | null = null;
   #drainWaiters: (() => void)[] | null = null;
+  // Waiting bytes this writer has charged to the shared budget.
+  #charged = 0;
   // The chunk being written, and how much of it is.
   #chunk: Uint8Array | null = null;
   #offset = 0;
@@ -82,6 +87,11 @@ export class FrameWriter {
   /** Frames queued or being written. */
   get frames(): number {
     return this.#outbox.frames;
+  }
+
+  /** Bytes waiting behind the write in progress. */
+  get waitingBytes(): number {
+    return this.#outbox.waitingBytes;
   }
 
   /**
@@ -113,6 +123,7 @@ export class FrameWriter {
     }
     outbox.push(frame);
     this.#queuedTotal += frame.length;
+    if (this.#limits.queueBudget) this.#recharge();
     if (!this.#writing && !this.#flushScheduled) {
       this.#flushScheduled = true;
       if (FrameWriter.#due.push(this) === 1) {
@@ -154,6 +165,7 @@ export class FrameWriter {
     if (this.#closed) return;
     this.#closed = true;
     this.#outbox.clear();
+    if (this.#limits.queueBudget) this.#recharge();
     for (const waiter of this.#waiters?.splice(0) ?? []) waiter.reject(error);
     this.#wakeDrainWaiters();
   }
@@ -169,6 +181,7 @@ export class FrameWriter {
   #writeNext(): void {
     const chunk = this.#closed ? null : this.#outbox.take();
     if (chunk === null) return this.#stopped();
+    if (this.#limits.queueBudget) this.#recharge();
     this.#chunk = chunk;
     this.#offset = 0;
     this.writeStartedAt = this.#clock.now();
@@ -207,6 +220,15 @@ export class FrameWriter {
     this.#outbox.written();
     if (this.#waiters !== null) this.#settleWaiters(this.#waiters);
     this.#writeNext();
+  }
+
+  /** Brings the budget's count of this writer's waiting bytes up to date. */
+  #recharge(): void {
+    const now = this.#closed ? 0 : this.#outbox.waitingBytes;
+    if (now !== this.#charged) {
+      this.#limits.queueBudget!.charge(now - this.#charged);
+      this.#charged = now;
+    }
   }
 
   #stopped(): void {

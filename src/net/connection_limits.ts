@@ -1,5 +1,6 @@
 /** What a framed connection allows and how it ends: limits, deadlines, close and read-end kinds, addresses. */
 import type { FrameLimits } from "./frame_reader.ts";
+import type { QueueBudget } from "./queue_budget.ts";
 
 /** Why a connection closed. */
 export type CloseKind =
@@ -37,6 +38,8 @@ export interface ConnectionLimits extends FrameLimits {
   maxQueueFrames?: number;
   /** Bytes waiting behind a write in progress before the peer counts as too slow. Default: unbounded. */
   maxQueueBytes?: number;
+  /** A byte budget for the waiting bytes of all connections sharing it. Default: none. */
+  queueBudget?: QueueBudget;
   /** Close when no whole frame arrives for this long while waiting for one. Default 0: never. */
   idleTimeoutMs?: number;
   /** Close unless the owner calls `completeHandshake()` this soon after opening. Default 0: never. */

@@ -97,6 +97,11 @@ export class FrameConnection {
     return this.#writer?.frames ?? 0;
   }
 
+  /** Bytes waiting behind the write in progress. */
+  get waitingBytes(): number {
+    return this.#writer?.waitingBytes ?? 0;
+  }
+
   /**
    * Yields frame bodies until the peer closes, the connection idles out, or a frame is
    * malformed (then `closeReason` says why); the connection is closed when it ends.

@@ -24,6 +24,7 @@ export type {
   ReadEnd,
   RemoteAddress,
 } from "./connection_limits.ts";
+export { QueueBudget } from "./queue_budget.ts";
 export { TcpServer } from "./tcp_server.ts";
 export type {
   ConnectionHandler,

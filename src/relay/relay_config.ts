@@ -30,5 +30,6 @@ export function relayOptionsFromConfig(
     takeover: section.takeover,
     signReplies: section.signReplies,
     maxQueueBytes: section.maxQueueBytes,
+    maxQueueBytesTotal: section.maxQueueBytesTotal,
   };
 }

@@ -28,6 +28,7 @@ Deno.test("relayOptionsFromConfig() carries every [relay] key, seconds as millis
       takeover: "any",
       signReplies: false,
       maxQueueBytes: 8_388_608,
+      maxQueueBytesTotal: 268_435_456,
     },
   );
 });

@@ -1,6 +1,6 @@
 /** The keep relay: keep-protocol policy on the shared TCP server; verifies packets, routes them. */
 import { Identity } from "../crypto/mod.ts";
-import { formatAddress, TcpServer } from "../net/mod.ts";
+import { formatAddress, QueueBudget, TcpServer } from "../net/mod.ts";
 import type { FrameConnection } from "../net/mod.ts";
 import type { Logger } from "../util/mod.ts";
 import { SILENT_LOGGER } from "../util/mod.ts";
@@ -40,6 +40,11 @@ export interface RelayServerOptions {
   maxQueue?: number;
   /** Bytes waiting for one receiver behind its write in progress before it is disconnected as too slow. Default 8 MiB. */
   maxQueueBytes?: number;
+  /**
+   * Bytes waiting for all receivers together; over it, the receiver with the most is
+   * disconnected as too slow (many slow readers cannot hold unbounded memory). Default 256 MiB.
+   */
+  maxQueueBytesTotal?: number;
   /** Milliseconds a connection may stay open without registering an identity. Default 30,000. */
   idleTimeoutMs?: number;
   /** Milliseconds one write may take before the connection is closed. Default 10,000. */
@@ -65,6 +70,7 @@ export interface RelayServerDeps {
 }
 
 const DEFAULT_MAX_QUEUE_BYTES = 8 * 1024 * 1024;
+const DEFAULT_MAX_QUEUE_BYTES_TOTAL = 256 * 1024 * 1024;
 const HEARTBEAT_TYPE = 2;
 // Frames already received are verified together, then routed in order (one write per receiver).
 const MAX_BATCH_FRAMES = 256;
@@ -158,6 +164,10 @@ export class RelayServer {
       writeTimeoutMs: options.writeTimeoutMs ?? 10_000,
       maxQueueFrames: options.maxQueue ?? 1_024,
       maxQueueBytes: options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES,
+      queueBudget: new QueueBudget(
+        options.maxQueueBytesTotal ?? DEFAULT_MAX_QUEUE_BYTES_TOTAL,
+        () => this.#closeLargestQueue(),
+      ),
       // Forwarded frames are queued as received, without a copy.
       retainFrames: true,
       initialReadBufferBytes: 256,
@@ -213,6 +223,24 @@ export class RelayServer {
       this.#logger.info("Relay stopped");
     })();
     return this.#disposed;
+  }
+
+  /** Disconnects the receiver with the most bytes waiting, as too slow; false when none waits. */
+  #closeLargestQueue(): boolean {
+    let largest: RelayConnection | null = null;
+    let most = 0;
+    for (const conn of this.#server.connections()) {
+      const waiting = conn.waitingBytes;
+      if (waiting > most) {
+        most = waiting;
+        largest = conn;
+      }
+    }
+    largest?.close(
+      `outbound queues over their total budget: this one held the most (${most} bytes)`,
+      "slow",
+    );
+    return largest !== null;
   }
 
   #closed(conn: RelayConnection): void {
