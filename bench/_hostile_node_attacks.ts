@@ -24,6 +24,9 @@ export interface AttackContext {
   rate: number;
 }
 
+/** How long a connection attack waits, once over, for the server to close what is left. */
+export const LINGER_MS = 15_000;
+
 /** Paces many loops to `rate` operations per second in all. */
 export class Pacer {
   #next = performance.now();
@@ -524,6 +527,8 @@ async function holdConnections(
           bytes++;
         }
       }
+      // The attack is over: the server must still close what it holds (first-frame deadline).
+      if (!conn.closed) await conn.waitClosed(LINGER_MS);
       open--;
       if (conn.closed && conn.closedByPeer) {
         closedByServer++;
@@ -547,7 +552,7 @@ async function holdConnections(
       `${
         (median / 1000).toFixed(1)
       } s; connect failures ${refusedAtConnect}; ` +
-      `${opened - closedByServer} still open at the end`,
+      `${opened - closedByServer} still open 15 s after the end`,
   };
 }
 

@@ -4,7 +4,7 @@ import { Identity } from "../src/crypto/mod.ts";
 import { signRequest } from "../src/sidecar/mod.ts";
 import { loops, RawConn, sources } from "./_hostile_raw.ts";
 import type { AttackCounts } from "./_hostile_raw.ts";
-import { Pacer } from "./_hostile_node_attacks.ts";
+import { LINGER_MS, Pacer } from "./_hostile_node_attacks.ts";
 import type { AttackContext } from "./_hostile_node_attacks.ts";
 
 async function putHead(size: number, hash: string): Promise<string> {
@@ -65,6 +65,8 @@ async function slowUploads(ctx: AttackContext): Promise<AttackCounts> {
         await conn.waitClosed(Math.min(2_000, until - performance.now()));
         if (!conn.closed && performance.now() < until) conn.write("z");
       }
+      // The attack is over: the server must still end what it holds (minimum upload rate).
+      if (!conn.closed) await conn.waitClosed(LINGER_MS);
       open--;
       if (conn.closedByPeer) {
         ended++;
@@ -91,7 +93,9 @@ async function slowUploads(ctx: AttackContext): Promise<AttackCounts> {
       `${maxOpen} open at once; median life ${
         (median / 1000).toFixed(1)
       } s; TLS connects that ` +
-      `failed ${failedConnect}; ${started - ended} still open at the end`,
+      `failed ${failedConnect}; ${
+        started - ended
+      } still open 15 s after the end`,
   };
 }
 

@@ -32,6 +32,7 @@ const { values } = parseArgs({
     before: { type: "string", default: "3" },
     json: { type: "string" },
     summarize: { type: "boolean", default: false },
+    "no-pin": { type: "boolean", default: false },
   },
   allowPositionals: true,
 });
@@ -85,6 +86,35 @@ const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const ECHO = new URL("../skills/echo.ts", import.meta.url).pathname;
 const ATTACKER = new URL("./_hostile_attack.ts", import.meta.url).pathname;
 
+/**
+ * The attackers run on one core, the target and the honest consumer on the other (`taskset`,
+ * unless `--no-pin` or absent): on a 2-core machine the figures then show what an attack costs
+ * the target, not what the attacking process's own CPU takes from it (real attackers bring
+ * their own machines).
+ */
+const PIN = !values["no-pin"] &&
+  await new Deno.Command("taskset", {
+    args: ["-V"],
+    stdout: "null",
+    stderr: "null",
+  })
+    .output().then((o) => o.success, () => false);
+const TARGET_CORE = 0;
+const ATTACKER_CORE = 1;
+
+/** `taskset` arguments that run the deno binary on `core` (none when not pinning). */
+function pinned(core: number): string[] {
+  return PIN ? ["-c", String(core), Deno.execPath()] : [];
+}
+
+if (PIN) {
+  // This process (the honest consumer), all its threads, shares the target's core.
+  await new Deno.Command("taskset", {
+    args: ["-a", "-cp", String(TARGET_CORE), String(Deno.pid)],
+    stdout: "null",
+  }).output();
+}
+
 /** A child process whose stderr lines are counted (log lines during an attack). */
 interface Target {
   pid: number;
@@ -99,8 +129,8 @@ async function spawnTarget(
   ready: RegExp,
   cwd: string,
 ): Promise<Target> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
+  const child = new Deno.Command(PIN ? "taskset" : Deno.execPath(), {
+    args: [...pinned(TARGET_CORE), "run", "-A", MAIN, ...args],
     cwd,
     stdout: "piped",
     stderr: "piped",
@@ -257,8 +287,15 @@ try {
           seconds: PLAN[name]!.seconds ?? SECONDS,
           rate: PLAN[name]!.rate,
         };
-        const attacker = new Deno.Command(Deno.execPath(), {
-          args: ["run", "-A", ATTACKER, name, JSON.stringify(context)],
+        const attacker = new Deno.Command(PIN ? "taskset" : Deno.execPath(), {
+          args: [
+            ...pinned(ATTACKER_CORE),
+            "run",
+            "-A",
+            ATTACKER,
+            name,
+            JSON.stringify(context),
+          ],
           stdout: "piped",
           stderr: "inherit",
           stdin: "null",
