@@ -41,7 +41,35 @@ const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 class InvalidUtf8Error extends Error {}
 
+// Groups (wire types 3 and 4) are not in keep.proto; an unknown field may still be one, but
+// never nested this deep.
+const MAX_GROUP_DEPTH = 100;
+
 class StrictReader extends protobuf.Reader {
+  /**
+   * Skips an unknown field without recursion: protobufjs recurses into nested groups, so a
+   * packet of 10,000 group starts (10 KB) overflowed the stack.
+   */
+  override skipType(wireType: number): this {
+    let depth = 0;
+    for (;;) {
+      if (wireType === 3) {
+        if (++depth > MAX_GROUP_DEPTH) {
+          throw new Error(`groups nested deeper than ${MAX_GROUP_DEPTH}`);
+        }
+      } else if (wireType === 4) {
+        if (depth === 0) {
+          throw new Error(`unexpected end of group at ${this.pos}`);
+        }
+        depth--;
+      } else {
+        super.skipType(wireType);
+      }
+      if (depth === 0) return this;
+      wireType = this.uint32() & 7;
+    }
+  }
+
   override string(): string {
     const bytes = this.bytes();
     try {

@@ -88,6 +88,24 @@ Deno.test("decodePacket() skips unknown fields, which the signed payload then le
   assertEquals(bytesToHex(signedPayload(decodePacket(bytes))), V1.payloadHex);
 });
 
+Deno.test("decodePacket() skips an unknown group, and refuses groups nested past 100 without recursing", () => {
+  // Field 12 as a group holding field 1 = 1, then its end: skipped like any unknown field.
+  const group = hexToBytes("63080164");
+  const bytes = new Uint8Array([...vectorWire(V1), ...group]);
+  assertEquals(bytesToHex(signedPayload(decodePacket(bytes))), V1.payloadHex);
+  // Found by the fuzzer (relay.packet): 10,000 group starts (10 KB) overflowed the stack
+  // inside protobufjs.
+  const deep = new Uint8Array([
+    ...vectorWire(V1),
+    ...new Uint8Array(10_000).fill(0x63),
+  ]);
+  assertThrows(() => decodePacket(deep), (e: unknown) => {
+    return e instanceof SyntaxError &&
+      /groups nested deeper than 100/.test(e.message);
+  });
+  assertThrows(() => decodePacket(hexToBytes("64")), SyntaxError); // an end without a start
+});
+
 Deno.test("decodePacket() rejects invalid UTF-8 in string fields with SyntaxError", async (t) => {
   const cases: [string, string][] = [
     ["lone continuation byte in body", "3a0180"],
