@@ -72,7 +72,10 @@ export class EndpointCache {
     return endpoints;
   }
 
-  /** Updates the entry of (host, port) in place, or appends one. */
+  /**
+   * Updates the entry of (host, port) in place, or appends one. Entries `read()` skips, and
+   * unknown fields, are not written back.
+   */
   async record(
     host: string,
     port: number,
@@ -87,10 +90,15 @@ export class EndpointCache {
         : 0,
       last_seen: pythonIsoUtc(this.#now()),
     };
-    const entries = await this.#readRaw();
-    const i = entries.findIndex((e) =>
-      isObject(e) && e.host === host && e.port === port
+    // Only entries read() accepts go back, with their known fields: junk written back
+    // pretty-printed could be huge (one nested 3,000 deep took 2 s and 9 MB; found by fuzzing).
+    const entries: Partial<CachedEndpoint>[] = (await this.#readRaw()).flatMap(
+      (e) => {
+        const kept = wellFormed(e);
+        return kept ? [kept] : [];
+      },
     );
+    const i = entries.findIndex((e) => e.host === host && e.port === port);
     if (i >= 0) entries[i] = entry;
     else entries.push(entry);
     await Deno.mkdir(dirname(this.path), { recursive: true });
@@ -125,6 +133,21 @@ export class EndpointCache {
       return [];
     }
   }
+}
+
+/** An entry's known fields of the right types (those present), or null when it is no entry. */
+function wellFormed(e: unknown): Partial<CachedEndpoint> | null {
+  if (!isObject(e) || typeof e.host !== "string" || !Number.isInteger(e.port)) {
+    return null;
+  }
+  const kept: Partial<CachedEndpoint> = {
+    host: e.host,
+    port: e.port as number,
+  };
+  if (typeof e.version === "string") kept.version = e.version;
+  if (typeof e.agents_online === "number") kept.agents_online = e.agents_online;
+  if (typeof e.last_seen === "string") kept.last_seen = e.last_seen;
+  return kept;
 }
 
 function defaultPath(): string {

@@ -1,4 +1,8 @@
-import { assertEquals, assertStrictEquals } from "../../tests/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertStrictEquals,
+} from "../../tests/assert.ts";
 import { EndpointCache } from "./endpoint_cache.ts";
 
 async function withCache(
@@ -83,5 +87,21 @@ Deno.test("EndpointCache.read() treats a missing or corrupt file as empty", asyn
     }
     await cache.record("fresh", 9009, {});
     assertEquals((await cache.read()).map((e) => e.host), ["fresh"]);
+  });
+});
+
+Deno.test("EndpointCache.record() writes back only well-formed entries, so junk cannot grow the file", async () => {
+  await withCache(async (cache, path) => {
+    await Deno.mkdir(path.replace(/\/[^/]+$/, ""), { recursive: true });
+    // Found by the fuzzer (relay.endpoint-cache): a junk entry nested 3,000 deep was written
+    // back pretty-printed, 9 MB and 2 s for a 105 KB file.
+    const deep = "[".repeat(3_000) + "]".repeat(3_000);
+    await Deno.writeTextFile(
+      path,
+      `{"endpoints": [${deep}, {"host": "kept", "port": 1}, {"host": 5}]}`,
+    );
+    await cache.record("fresh", 9009, {});
+    assertEquals((await cache.read()).map((e) => e.host), ["kept", "fresh"]);
+    assert((await Deno.stat(path)).size < 1_000);
   });
 });
