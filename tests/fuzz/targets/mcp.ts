@@ -263,7 +263,7 @@ const callResult: FuzzTarget = {
     streamed(
       fc.oneof(
         {
-          weight: 120,
+          weight: 600,
           arbitrary: mutatedJson(RESULTS, {
             keys: [
               "content",
@@ -279,11 +279,11 @@ const callResult: FuzzTarget = {
           }).map((v) => utf8(jsonText(v))),
         },
         {
-          weight: 48,
+          weight: 240,
           arbitrary: mutatedBytes(RESULTS.map((v) => utf8(jsonText(v)))),
         },
         {
-          weight: 24,
+          weight: 120,
           arbitrary: hostileJson().map((v) =>
             utf8(
               jsonText({
