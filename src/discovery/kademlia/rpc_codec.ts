@@ -103,9 +103,21 @@ function str(o: Obj, key: string, max = 1024, fallback?: string): string {
 
 function int(o: Obj, key: string, min: number, max: number, fallback?: number) {
   const v = o[key] ?? fallback;
-  if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) {
+  // Ports, seconds and timestamps are whole: a peer's 80.5 would be stored and dialed.
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
     throw new TypeError(
-      `Cannot decode Kademlia payload: "${key}" must be a number in ${min}…${max}`,
+      `Cannot decode Kademlia payload: "${key}" must be an integer in ${min}…${max}`,
+    );
+  }
+  return v;
+}
+
+/** Unix seconds, which may have a fraction (a holder's `stored_at` is its clock's). */
+function seconds(o: Obj, key: string, fallback: number): number {
+  const v = o[key] ?? fallback;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || v > 1e11) {
+    throw new TypeError(
+      `Cannot decode Kademlia payload: "${key}" must be unix seconds`,
     );
   }
   return v;
@@ -162,7 +174,7 @@ function provider(v: unknown): WireProvider | null {
     const record: WireProvider = {
       ...p,
       sidecarPort: int(v, "sidecar_port", 0, 65535, 0),
-      storedAt: int(v, "stored_at", 0, 1e11, 0),
+      storedAt: seconds(v, "stored_at", 0),
       ttl: int(v, "ttl", 0, 86_400, 1800),
       skillKey: str(v, "skill_key", 256, ""),
     };

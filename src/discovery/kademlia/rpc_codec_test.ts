@@ -94,3 +94,46 @@ Deno.test("decodeRpc() reads the original's payloads and rejects hostile ones", 
     assertThrows(() => decodeRpc("FIND_NODE", " ".repeat(300_000)), RangeError);
   });
 });
+
+Deno.test("decodeRpc() takes only whole ports, TTLs and signing times, and unix seconds with a fraction for stored_at", () => {
+  const id = "ab".repeat(32);
+  // Found by the fuzzer (kademlia.rpc): a peer at port 80.5 was accepted, stored and dialed.
+  const peers = decodeRpc(
+    "FIND_NODE_RESP",
+    JSON.stringify({
+      _request_id: "r",
+      peers: [{ node_id: id, host: "h", port: 80.5 }, {
+        node_id: id,
+        host: "h",
+        port: 80,
+      }],
+    }),
+  );
+  assertEquals(
+    peers.action === "FIND_NODE_RESP" && peers.peers.map((p) => p.port),
+    [80],
+  );
+  assertThrows(
+    () =>
+      decodeRpc(
+        "PUT_PROVIDER",
+        JSON.stringify({ _request_id: "r", skill_key: "k", sidecar_port: 1.5 }),
+      ),
+    TypeError,
+  );
+  const providers = decodeRpc(
+    "GET_PROVIDERS_RESP",
+    JSON.stringify({
+      _request_id: "r",
+      providers: [
+        { node_id: id, host: "h", port: 1, stored_at: 1700000000.25 },
+        { node_id: id, host: "h", port: 1, ttl: 0.5 },
+      ],
+    }),
+  );
+  assertEquals(
+    providers.action === "GET_PROVIDERS_RESP" &&
+      providers.providers.map((p) => p.storedAt),
+    [1700000000.25],
+  );
+});
