@@ -5,6 +5,7 @@ import { DISCOVERY_TARGETS } from "./targets/discovery.ts";
 import { MCP_TARGETS } from "./targets/mcp.ts";
 import { NET_TARGETS } from "./targets/net.ts";
 import { NODE_TARGETS } from "./targets/node.ts";
+import { NODE_REPLIES_TARGETS } from "./targets/node_replies.ts";
 import { RELAY_TARGETS } from "./targets/relay.ts";
 import { SIDECAR_TARGETS } from "./targets/sidecar.ts";
 import { SIDECAR_CLIENT_TARGETS } from "./targets/sidecar_client.ts";
@@ -26,6 +27,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   ...MCP_TARGETS,
   ...UPNP_TARGETS,
   ...NODE_TARGETS,
+  ...NODE_REPLIES_TARGETS,
   // Failing on purpose, for the driver's own test only.
   ...(Deno.env.get("KNARR_FUZZ_SELFTEST") ? SELFTEST_TARGETS : []),
 ];

@@ -156,7 +156,10 @@ export const validRpc: fc.Arbitrary<KadRpc> = fc.oneof(
         host: fc.string({ minLength: 1, maxLength: 255 }),
         port: fc.integer({ min: 1, max: 65535 }),
         sidecarPort: fc.integer({ min: 0, max: 65535 }),
-        storedAt: fc.integer({ min: 0, max: 1e11 }),
+        storedAt: fc.oneof(
+          fc.integer({ min: 0, max: 1e11 }),
+          fc.double({ min: 0, max: 1e11, noNaN: true }),
+        ),
         ttl: fc.integer({ min: 0, max: 86_400 }),
         skillKey,
         proof: fc.option(proof, { nil: undefined }),
@@ -192,12 +195,40 @@ export const validRpc: fc.Arbitrary<KadRpc> = fc.oneof(
   ) => (replyPort === undefined ? rpc : { ...rpc, replyPort }) as KadRpc)
 );
 
+/** Valid payloads with their values replaced, deleted or added as JSON trees. */
+export const mutatedPayloads: fc.Arbitrary<Uint8Array> = validRpc.chain(
+  (rpc) => {
+    const { action, payload } = encodeRpc(rpc);
+    return mutatedJson([JSON.parse(payload)], {
+      keys: [
+        "_request_id",
+        "_reply_port",
+        "target",
+        "peers",
+        "providers",
+        "closer_peers",
+        "node_id",
+        "host",
+        "port",
+        "sidecar_port",
+        "stored_at",
+        "ttl",
+        "issued_at",
+        "signature",
+        "public_key",
+        "token",
+        "skill_key",
+      ],
+    }).map((tree) => utf8(`${action}\0${jsonText(tree)}`));
+  },
+);
+
 function rpcBytes(rpc: KadRpc): Uint8Array {
   const { action, payload } = encodeRpc(rpc);
   return utf8(`${action}\0${payload}`);
 }
 
-/** Integers the payload names as numbers of things (ports, seconds). */
+/** Integers of a payload: ports, TTLs, signing times (a holder's `stored_at` may have a fraction). */
 function intsOf(rpc: KadRpc): number[] {
   const out: number[] = [];
   const addPeer = (p: { port: number }) => out.push(p.port);
@@ -209,7 +240,7 @@ function intsOf(rpc: KadRpc): number[] {
     case "GET_PROVIDERS_RESP":
       rpc.closerPeers.forEach(addPeer);
       for (const p of rpc.providers) {
-        out.push(p.port, p.sidecarPort, p.storedAt, p.ttl);
+        out.push(p.port, p.sidecarPort, p.ttl);
         if (p.proof) out.push(p.proof.issuedAt);
       }
       break;
@@ -228,6 +259,7 @@ const kademliaRpc: FuzzTarget = {
     const seeds = fc.sample(validRpc, { numRuns: 40, seed: 12 }).map(rpcBytes);
     return whole(fc.oneof(
       { weight: 2, arbitrary: validRpc.map(rpcBytes) },
+      { weight: 4, arbitrary: mutatedPayloads },
       {
         weight: 4,
         arbitrary: mutatedBytes(seeds, {
