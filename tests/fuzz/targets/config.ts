@@ -1,6 +1,7 @@
 /** Fuzz target of the config layer: knarr.toml text through smol-toml and the validation. */
 import fc from "fast-check";
-import { parse as parseToml } from "smol-toml";
+import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
+import { JsonFloat } from "../../../src/wire/mod.ts";
 import { ConfigError, parseConfig } from "../../../src/config/mod.ts";
 import {
   attempt,
@@ -10,6 +11,7 @@ import {
   utf8,
 } from "../fuzz_target.ts";
 import { mutatedBytes, randomText, whole } from "../mutate.ts";
+import { type Json, mutatedJson } from "../mutate_json.ts";
 import { repoText } from "../seeds.ts";
 
 const ID = "ab".repeat(32);
@@ -22,6 +24,64 @@ const SEEDS = [
   `node = { port = 1 }\nsidecar = { asset_ttl = 1.5 }\n`,
   `[[skills]]\nx = 1\n`,
 ].map(utf8);
+
+/** A JSON tree as TOML can hold it: Python floats as numbers, nulls dropped. */
+function tomlable(value: Json): unknown {
+  if (value instanceof JsonFloat) return value.value;
+  if (Array.isArray(value)) {
+    return value.filter((v) => v !== null).map(tomlable);
+  }
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).filter(([, v]) => v !== null).map((
+        [k, v],
+      ) => [k, tomlable(v)]),
+    );
+  }
+  return value;
+}
+
+/** The seeds as trees, values replaced, deleted or added, written back as TOML. */
+function mutatedTables(): fc.Arbitrary<Uint8Array> {
+  const trees = SEEDS.map((s) =>
+    JSON.parse(JSON.stringify(parseToml(text(s)))) as Json
+  );
+  return mutatedJson(trees, {
+    keys: [
+      "node",
+      "port",
+      "sidecar_port",
+      "max_asset_size",
+      "task_slots",
+      "bootstrap",
+      "skills",
+      "handler",
+      "tags",
+      "price",
+      "max_input_size",
+      "relay",
+      "bridges",
+      "timeout",
+      "asset_ttl",
+      "allow_uploads",
+    ],
+  }).map((tree) => {
+    try {
+      return utf8(stringifyToml(tomlable(tree) as Record<string, unknown>));
+    } catch {
+      return utf8("# not TOML-able\n");
+    }
+  });
+}
+
+function allFinite(value: unknown): boolean {
+  if (typeof value === "number") return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(allFinite);
+  if (typeof value === "object" && value !== null) {
+    return Object.values(value).every(allFinite);
+  }
+  return true;
+}
 
 const TOML_TOKENS = [
   "[",
@@ -70,6 +130,7 @@ const config: FuzzTarget = {
   input: () =>
     whole(fc.oneof(
       { weight: 6, arbitrary: mutatedBytes(SEEDS, { tokens: TOML_TOKENS }) },
+      { weight: 4, arbitrary: mutatedTables() },
       {
         weight: 1,
         arbitrary: randomText('[]=".\n #abcdeknoprstuy0123456789{},', 200),
@@ -97,6 +158,17 @@ const config: FuzzTarget = {
             `parseConfig accepted ${section} = ${
               value instanceof Date ? "a date" : typeof value
             }, not a table`,
+          );
+        }
+        ensure(
+          allFinite(parsed),
+          "parseConfig accepted a number that is not finite",
+        );
+        for (const skill of parsed.skills) {
+          ensure(
+            Number.isInteger(skill.maxInputSize) &&
+              Number.isFinite(skill.price),
+            `parseConfig accepted skill "${skill.name}" with odd numbers`,
           );
         }
         for (
