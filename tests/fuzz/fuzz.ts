@@ -313,7 +313,12 @@ function watchdog(): void {
 for (let i = 0; i < Math.min(workers, jobs.length); i++) {
   slots.push(startSlot());
 }
-const timer = setInterval(watchdog, 250);
+// Workers are threads of this process: its RSS is the whole run's memory.
+let peakRss = Deno.memoryUsage().rss;
+const timer = setInterval(() => {
+  watchdog();
+  peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
+}, 250);
 const progress = setInterval(() => {
   const done = [...stats.values()].reduce((n, s) => n + s.done, 0);
   const seconds = (performance.now() - started) / 1000;
@@ -376,7 +381,9 @@ say("");
 say(
   `${total.done.toLocaleString("en")} inputs in ${
     seconds.toFixed(1)
-  } s (seed ${seed}): ${total.crashes} crashes, ${total.hangs} hangs`,
+  } s (seed ${seed}): ${total.crashes} crashes, ${total.hangs} hangs, peak RSS ${
+    Math.round(peakRss / 2 ** 20)
+  } MiB`,
 );
 for (const s of strays) say(`  unhandled: ${s}`);
 for (const path of saved) say(`  saved ${path}`);
