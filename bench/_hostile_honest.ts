@@ -20,6 +20,7 @@ import {
   encodeMessageFrame,
   signMessage,
 } from "../src/wire/mod.ts";
+import { Pacer } from "./_hostile_node_attacks.ts";
 
 /** Figures of one window of an honest workload. */
 export interface WindowStats {
@@ -36,6 +37,7 @@ export interface WindowStats {
 }
 
 const IN_FLIGHT = 8;
+const RELAY_ROUND_TRIPS_PER_S = 400;
 const REQUEST_TIMEOUT_MS = 5_000;
 
 /** Latencies and failures by end time. */
@@ -298,8 +300,10 @@ class Agent {
 
 /**
  * Request-reply through the relay: agent A sends to agent B, B answers each packet, A times
- * the round trip. A lost connection (e.g. its identity taken over) is a failure, then both
- * reconnect.
+ * the round trip; 400 a second, at most 8 in flight (each agent then stays under the relay's
+ * default 1,000 packets a second per connection, which would otherwise pace the workload and
+ * hide what an attack costs). A lost connection (e.g. its identity taken over) is a failure,
+ * then both reconnect.
  */
 export async function honestRelay(port: number): Promise<Honest> {
   const record = new Latencies();
@@ -365,9 +369,11 @@ export async function honestRelay(port: number): Promise<Honest> {
   const sessions = session();
   await new Promise((r) => setTimeout(r, 200));
   let n = 0;
+  const pacer = new Pacer(RELAY_ROUND_TRIPS_PER_S);
   const worker = async () => {
     while (running) {
       await ready;
+      await pacer.take();
       const id = `h${n++}`;
       const outcome = new Promise<string | null>((resolve) =>
         pending.set(id, { started: performance.now(), resolve })

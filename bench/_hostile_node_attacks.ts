@@ -25,7 +25,7 @@ export interface AttackContext {
 }
 
 /** How long a connection attack waits, once over, for the server to close what is left. */
-export const LINGER_MS = 15_000;
+export const LINGER_MS = 12_000;
 
 /** Paces many loops to `rate` operations per second in all. */
 export class Pacer {
@@ -552,7 +552,7 @@ async function holdConnections(
       `${
         (median / 1000).toFixed(1)
       } s; connect failures ${refusedAtConnect}; ` +
-      `${opened - closedByServer} still open 15 s after the end`,
+      `${opened - closedByServer} still open 12 s after the end`,
   };
 }
 

@@ -94,17 +94,20 @@ export class RawConn {
     this.#socket.pause();
   }
 
-  /** Resolves once the socket's write buffer has drained (or it closed). */
-  drained(): Promise<void> {
+  /** Resolves once the socket's write buffer has drained, it closed, or `maxMs` passed. */
+  drained(maxMs = 1_000): Promise<void> {
     if (this.closed || this.#socket.writableLength === 0) {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
       const done = () => {
+        clearTimeout(timer);
         this.#socket.off("drain", done);
         this.#socket.off("close", done);
         resolve();
       };
+      // A "drain" that never comes (a stalled peer) must not stall the attack past its end.
+      const timer = setTimeout(done, maxMs);
       this.#socket.once("drain", done);
       this.#socket.once("close", done);
     });
@@ -171,6 +174,7 @@ export class RawConn {
       this.closedAt = performance.now();
     }
     this.#socket.destroy();
+    this.#poke();
   }
 
   #poke(): void {

@@ -188,7 +188,7 @@ async function identitySquatting(ctx: AttackContext): Promise<AttackCounts> {
  */
 async function slowConsumers(ctx: AttackContext): Promise<AttackCounts> {
   const before = await metrics(ctx);
-  const SINKS = 48;
+  const SINKS = 16;
   const sinks: RawConn[] = [];
   const names: string[] = [];
   const sinkKey = await Identity.generate();
@@ -207,20 +207,29 @@ async function slowConsumers(ctx: AttackContext): Promise<AttackCounts> {
     sinks.push(conn);
     names.push(name);
   }
-  const sender = await Identity.generate();
+  const FEEDERS = 8;
   const body = "x".repeat(60 * 1024);
-  // One signed frame per sink, sent again and again (the relay verifies each packet).
+  // Per feeder (an identity each: one identity is one connection) a signed frame per sink,
+  // sent again and again (the relay verifies every packet).
   const frames = await Promise.all(
-    names.map((dst) =>
-      signedFrame({ id: "p", src: "hostile:feeder", dst, body }, sender)
-    ),
+    Array.from({ length: FEEDERS }, async (_, k) => {
+      const sender = await Identity.generate();
+      return await Promise.all(
+        names.map((dst) =>
+          signedFrame(
+            { id: "p", src: `hostile:feeder-${k}`, dst, body },
+            sender,
+          )
+        ),
+      );
+    }),
   );
   const pacer = new Pacer(ctx.rate);
   let sent = 0;
   let refused = 0;
   const feeders = await Promise.all(
     Array.from(
-      { length: 8 },
+      { length: FEEDERS },
       () => RawConn.open(ctx.host, ctx.port, "127.0.0.84"),
     ),
   );
@@ -233,11 +242,11 @@ async function slowConsumers(ctx: AttackContext): Promise<AttackCounts> {
     }
   });
   let n = 0;
-  await loops(8, performance.now() + ctx.seconds * 1000, async (k) => {
+  await loops(FEEDERS, performance.now() + ctx.seconds * 1000, async (k) => {
     await pacer.take();
     const conn = feeders[k]!;
     if (conn.closed) return;
-    conn.write(frames[n++ % frames.length]!);
+    conn.write(frames[k]![n++ % SINKS]!);
     sent++;
     await conn.drained();
   });
@@ -245,17 +254,20 @@ async function slowConsumers(ctx: AttackContext): Promise<AttackCounts> {
   for (const conn of [...sinks, ...feeders]) conn.destroy();
   await Promise.all(readers);
   const after = await metrics(ctx);
+  const cut = delta(before, after, ["closed_slow", "closed_write_timeout"]);
   return {
-    sent,
-    rejected: refused,
+    sent: SINKS,
+    rejected: Math.min(SINKS, cut),
     note:
-      `60 KiB packets to ${SINKS} registered consumers that never read (rejected = answered ` +
-      `error:offline/delivery_failed once they were cut off) ` +
-      `(relay: closed_slow +${
+      `${SINKS} registered consumers that never read, fed ${sent} packets of 60 KiB ` +
+      `(${
+        Math.round(sent * 60 / 1024)
+      } MiB) by ${FEEDERS} senders (rejected = consumers cut off: ` +
+      `closed_slow +${
         delta(before, after, ["closed_slow"])
       }, closed_write_timeout +${
         delta(before, after, ["closed_write_timeout"])
-      })`,
+      }); ${refused} packets answered error:offline/delivery_failed once they were gone`,
   };
 }
 

@@ -95,7 +95,7 @@ async function slowUploads(ctx: AttackContext): Promise<AttackCounts> {
       } s; TLS connects that ` +
       `failed ${failedConnect}; ${
         started - ended
-      } still open 15 s after the end`,
+      } still open 12 s after the end`,
   };
 }
 

@@ -5,7 +5,7 @@
  * comes from 127.0.x.y source addresses of its own in a separate process. Loopback only;
  * every attack is bounded in time and rate.
  *
- *   deno run -A bench/hostile_peers.ts [--attacks all|a,b,…] [--seconds 8] [--before 3]
+ *   deno run -A bench/hostile_peers.ts [--attacks all|a,b,…] [--seconds 6] [--before 2]
  *       [--json out.json]
  *   deno run -A bench/hostile_peers.ts --summarize run1.json run2.json run3.json
  *
@@ -28,8 +28,8 @@ const { values } = parseArgs({
   args: Deno.args,
   options: {
     attacks: { type: "string", default: "all" },
-    seconds: { type: "string", default: "8" },
-    before: { type: "string", default: "3" },
+    seconds: { type: "string", default: "6" },
+    before: { type: "string", default: "2" },
     json: { type: "string" },
     summarize: { type: "boolean", default: false },
     "no-pin": { type: "boolean", default: false },
@@ -65,8 +65,8 @@ const PLAN: Record<
   "query-flood": { target: "node", rate: 2_000 },
   "relay-unsigned-flood": { target: "relay", rate: 14_000 },
   "relay-identity-squat": { target: "relay", rate: 50 },
-  // Long enough to fill 48 consumers' kernel buffers and then the relay's queue budget.
-  "relay-slow-consumer": { target: "relay", rate: 7_200, seconds: 20 },
+  // 12 MB/s for 20 s at 16 consumers that never read: past each one's queue cap (8 MiB).
+  "relay-slow-consumer": { target: "relay", rate: 200, seconds: 20 },
   "sidecar-slow-upload": { target: "sidecar", rate: 0 },
   "sidecar-quota": { target: "sidecar", rate: 50 },
 };
@@ -339,6 +339,12 @@ try {
       }
     } finally {
       await honest.stop();
+      await new Promise((r) => setTimeout(r, 2_000));
+      out(
+        `  (${target} process RSS 2 s after its last attack, honest load stopped: ${
+          rssMiB(proc.pid).toFixed(0)
+        } MiB)`,
+      );
       const reasons = [...honest.reasons()].map(([r, n]) => `${n}× ${r}`).join(
         ", ",
       );
