@@ -270,10 +270,15 @@ Deno.test({
             assertEquals((await m.ask(m.paid, `a${i}`)).status, "completed");
           }
           // An ext4 error: the kernel remounts the file system read-only under the node.
-          Deno.writeTextFileSync(
-            `/sys/fs/ext4/${device.replace("/dev/", "")}/trigger_fs_error`,
-            "knarr storage fault test",
-          );
+          // Through a shell: Deno wants --allow-all to write under /sys, and the test task
+          // grants only named permissions.
+          const trigger = `/sys/fs/ext4/${
+            device.replace("/dev/", "")
+          }/trigger_fs_error`;
+          await must("sh", [
+            "-c",
+            `echo "knarr storage fault test" > ${trigger}`,
+          ]);
           const runs = m.runs.paid;
           const first = await m.ask(m.paid, "b0");
           assertEquals(first.error.code, "STORAGE_UNAVAILABLE");
