@@ -167,9 +167,13 @@ async function spawnTarget(
         const lines = text.split("\n");
         tail = lines.pop()!;
         target.logLines += lines.length;
-        // Keep a sample of what the target logs, for the notes.
-        if (lines.length > 0 && sampleLog.length < 2_000) {
-          sampleLog.push(...lines.slice(0, 3));
+        // What the targets log, by kind (times, addresses and numbers left out).
+        for (const line of lines) {
+          const kind = line.replace(/^\S+ /, "")
+            .replace(/[0-9a-f]{16,}|\d+(\.\d+)*(:\d+)?/g, "#").slice(0, 120);
+          if (logKinds.size < 1_000 || logKinds.has(kind)) {
+            logKinds.set(kind, (logKinds.get(kind) ?? 0) + 1);
+          }
         }
       },
     }),
@@ -182,7 +186,7 @@ async function spawnTarget(
   ]);
   return target;
 }
-const sampleLog: string[] = [];
+const logKinds = new Map<string, number>();
 
 function rssMiB(pid: number): number {
   try {
@@ -361,16 +365,9 @@ out("");
 out(table(rows, { header: true }));
 out("");
 for (const row of rows) out(`- ${row.attack}: ${row.note}`);
-const logSample = [
-  ...new Set(
-    sampleLog.map((l) => l.replace(/[0-9a-f]{16,}/g, "…").slice(0, 140)),
-  ),
-];
-out(
-  `\nlog sample (${logSample.length} distinct):\n  ${
-    logSample.slice(0, 12).join("\n  ")
-  }`,
-);
+const kinds = [...logKinds].sort((a, b) => b[1] - a[1]);
+out(`\nwhat the targets logged (${kinds.length} kinds, most frequent first):`);
+for (const [kind, n] of kinds.slice(0, 15)) out(`  ${n}× ${kind}`);
 if (values.json) {
   await Deno.writeTextFile(values.json, JSON.stringify(rows, null, 1));
 }

@@ -258,13 +258,23 @@ Deno.test("Discovery heartbeats a silent peer once per heartbeatAfter, at most 2
 async function tlsFrom(
   localAddress: string,
   port: number,
+  options: { allowHalfOpen?: boolean } = {},
 ): Promise<tls.TLSSocket> {
-  const tcp = net.connect({ host: "127.0.0.1", port, localAddress });
+  const tcp = net.connect({
+    host: "127.0.0.1",
+    port,
+    localAddress,
+    allowHalfOpen: options.allowHalfOpen ?? false,
+  });
   await new Promise((resolve, reject) => {
     tcp.once("connect", resolve);
     tcp.once("error", reject);
   });
   const socket = tls.connect({ socket: tcp, rejectUnauthorized: false });
+  // Keep our side open after the server's FIN (node:tls types lack the option).
+  if (options.allowHalfOpen) {
+    (socket as unknown as { allowHalfOpen: boolean }).allowHalfOpen = true;
+  }
   socket.on("error", () => {});
   await new Promise((resolve) => {
     socket.once("secureConnect", resolve);
@@ -343,5 +353,47 @@ Deno.test("SidecarServer caps connections per address and makes room for a downl
     assertEquals(sidecar.server.stats.evicted >= 1, true);
   } finally {
     for (const socket of hogs) socket.destroy();
+  }
+});
+
+Deno.test("SidecarServer refusals do not hold request slots while they linger", async () => {
+  await using sidecar = await startSidecar({ server: { maxConnections: 2 } });
+  const signer = await Identity.generate();
+  const put = (hash: string) =>
+    signedHead(signer, "PUT", "/assets", {
+      contentLength: 10,
+      contentHash: hash.repeat(64),
+    });
+  // One upload waits for its body: the one upload slot of maxConnections 2 is taken.
+  const holder = await tlsFrom("127.0.0.1", sidecar.port);
+  holder.write(await put("a"));
+  await new Promise((r) => setTimeout(r, 100));
+  // Refused uploads that keep their side open (the server lingers a second for them).
+  const refused: tls.TLSSocket[] = [];
+  const answers: string[] = [];
+  try {
+    for (const hash of ["b", "c", "d"]) {
+      const socket = await tlsFrom("127.0.0.1", sidecar.port, {
+        allowHalfOpen: true,
+      });
+      let text = "";
+      socket.on("data", (chunk: Buffer) => text += chunk.toString());
+      socket.on("end", () => answers.push(text));
+      socket.write(await put(hash));
+      refused.push(socket);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    // Before: each lingering refusal still counted as a request served, so this was a 503.
+    const list = await tlsFrom("127.0.0.1", sidecar.port);
+    const listed = answerOf(list, 5_000);
+    list.write(await signedHead(signer, "GET", "/assets"));
+    assertMatch(await listed, /^HTTP\/1\.1 200 /);
+    assertEquals(answers.length, 3);
+    for (const answer of answers) {
+      assertMatch(answer, /^HTTP\/1\.1 503 [^]*Too many uploads/);
+    }
+  } finally {
+    holder.destroy();
+    for (const socket of refused) socket.destroy();
   }
 });

@@ -282,9 +282,9 @@ export class SidecarServer {
         }, { linger: true });
         return;
       }
-      // Only requests past their head count: slow heads cannot take the slots.
-      serving = true;
-      if (this.#serving++ >= this.#o.maxConnections) {
+      // Only requests past their head count: slow heads cannot take the slots; nor do
+      // refusals, which linger a second for the client to read them.
+      if (this.#serving >= this.#o.maxConnections) {
         await this.#responder.json(conn, 503, {
           error:
             `Too many connections: at most ${this.#o.maxConnections} at once; try again`,
@@ -292,14 +292,17 @@ export class SidecarServer {
         return;
       }
       // Uploads get half the slots: slow ones cannot keep downloads out.
-      uploading = head.method === "PUT";
-      if (uploading && this.#uploading++ >= this.#maxUploads) {
+      if (head.method === "PUT" && this.#uploading >= this.#maxUploads) {
         await this.#responder.json(conn, 503, {
           error:
             `Too many uploads: at most ${this.#maxUploads} at once; try again`,
         }, { linger: true });
         return;
       }
+      serving = true;
+      this.#serving++;
+      uploading = head.method === "PUT";
+      if (uploading) this.#uploading++;
       // Anything but an upload answers from here on: it no longer gives way to newer ones.
       const entry = this.#admitted.get(admission);
       if (entry !== undefined && head.method !== "PUT") entry.reading = false;
