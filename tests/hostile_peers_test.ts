@@ -345,6 +345,8 @@ Deno.test("SidecarServer caps connections per address and makes room for a downl
     // A fourth connection from one address is over its cap.
     const extra = await tlsFrom("127.0.0.10", sidecar.port);
     assertEquals(await answerOf(extra, 5_000), "");
+    // Only a request unfinished for a second gives way (an honest one sends its head at once).
+    await new Promise((r) => setTimeout(r, 1_100));
     // Before: a ninth connection was closed at once, the honest download with it.
     const fresh = new SidecarClient({ identity: await Identity.generate() });
     const path = `${sidecar.dir}/copy.bin`;
@@ -396,4 +398,30 @@ Deno.test("SidecarServer refusals do not hold request slots while they linger", 
     holder.destroy();
     for (const socket of refused) socket.destroy();
   }
+});
+
+Deno.test("SidecarServer logs an uploader that hangs up mid-body at debug level, not as a store failure", async () => {
+  const lines: string[] = [];
+  await using sidecar = await startSidecar({
+    deps: { logger: new Logger({ level: "info", sink: (l) => lines.push(l) }) },
+  });
+  for (let i = 0; i < 3; i++) {
+    const socket = await tlsFrom("127.0.0.1", sidecar.port);
+    socket.write(
+      await signedHead(await Identity.generate(), "PUT", "/assets", {
+        contentLength: 100_000,
+        contentHash: "c".repeat(64),
+      }),
+    );
+    socket.write("part of the body");
+    await new Promise((r) => setTimeout(r, 50));
+    // Gone without a TLS close_notify, as a killed client or a flood's connection.
+    socket.destroy();
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  // Before: "Sidecar: cannot store upload: peer closed connection without sending TLS
+  // close_notify" at warn level for every one, and a 500 as if the disk had failed.
+  assertEquals(lines, []);
+  assertEquals(sidecar.server.stats.responses[500], undefined);
+  assertEquals(sidecar.server.stats.responses[400], 3);
 });

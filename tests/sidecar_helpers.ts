@@ -27,7 +27,7 @@ export interface TestSidecar {
 export interface StartSidecarOptions {
   store?: AssetStoreOptions;
   server?: SidecarServerOptions;
-  deps?: Partial<Pick<SidecarServerDeps, "clock" | "allowUpload">>;
+  deps?: Partial<Pick<SidecarServerDeps, "clock" | "allowUpload" | "logger">>;
 }
 
 /** Starts a sidecar for a fresh node identity. */

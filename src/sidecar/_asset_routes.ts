@@ -21,6 +21,13 @@ import type { Responder } from "./_responder.ts";
 
 const STREAM_CHUNK_BYTES = 256 * 1024;
 
+/** True for the errors of a client that went away (reset, closed without TLS close_notify). */
+export function clientGone(error: unknown): boolean {
+  return error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.UnexpectedEof;
+}
+
 /** Why an upload body stopped arriving. */
 class BodyTimeout extends Error {}
 
@@ -255,6 +262,13 @@ export class AssetRoutes {
           408,
           `Body arrived slower than ${minRate} bytes a second`,
         );
+      }
+      if (clientGone(error)) {
+        // The uploader hung up mid-body: ordinary (and peers could flood the log with it).
+        this.#log.debug(
+          `Sidecar: upload ended early: ${(error as Error).message}`,
+        );
+        return await fail(400, "Upload ended before its body was complete");
       }
       this.#log.warn(
         `Sidecar: cannot store upload: ${(error as Error).message}`,

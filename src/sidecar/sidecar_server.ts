@@ -3,7 +3,7 @@ import type { AssetStore } from "../assets/mod.ts";
 import type { Identity } from "../crypto/mod.ts";
 import { type Logger, SILENT_LOGGER } from "../util/mod.ts";
 import type { SidecarCertificate } from "./certificate.ts";
-import { AssetRoutes } from "./_asset_routes.ts";
+import { AssetRoutes, clientGone } from "./_asset_routes.ts";
 import type { Duplex } from "./_duplex.ts";
 import {
   BufferedReader,
@@ -91,9 +91,14 @@ const DEFAULTS = {
   maxHeadBytes: 16_384,
 };
 
+/** A connection still sending its request gives way to a newer one only after this long. */
+const EVICT_AFTER_MS = 1_000;
+
 /** An admitted connection. */
 interface Admitted {
   host: string;
+  /** When it was admitted (performance.now()). */
+  since: number;
   /** Still sending its request (a head or an upload body): it may give way to a newer one. */
   reading: boolean;
   close(): void;
@@ -218,15 +223,26 @@ export class SidecarServer {
       return null;
     }
     const admission = this.#nextAdmission++;
-    this.#admitted.set(admission, { host, reading: true, close });
+    this.#admitted.set(admission, {
+      host,
+      since: performance.now(),
+      reading: true,
+      close,
+    });
     this.#perAddress.set(host, fromHost + 1);
     this.stats.connections++;
     return admission;
   }
 
-  /** Closes the oldest connection still sending its request; false when there is none. */
+  /**
+   * Closes the oldest connection still sending its request after a second (an honest request
+   * sends its head at once); false when there is none.
+   */
   #evictOne(): boolean {
+    const now = performance.now();
     for (const [admission, entry] of this.#admitted) {
+      // In admission order: once one is too young, all the rest are too.
+      if (now - entry.since < EVICT_AFTER_MS) return false;
       if (!entry.reading) continue;
       this.stats.evicted++;
       this.#release(admission);
@@ -314,8 +330,7 @@ export class SidecarServer {
       );
     } catch (error) {
       // A client that hangs up mid-download is ordinary; anything else is worth a warning.
-      const gone = error instanceof Deno.errors.BrokenPipe ||
-        error instanceof Deno.errors.ConnectionReset;
+      const gone = clientGone(error);
       this.#log[gone ? "debug" : "warn"](
         `Sidecar: request from ${remote} failed: ${(error as Error).message}`,
       );
