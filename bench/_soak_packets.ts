@@ -31,7 +31,7 @@ export interface SoakKey {
 
 /** Every pre-signed frame of a soak. */
 export interface SoakPlan extends SoakPlanOptions {
-  /** Messages in the window: agents × rate × seconds. */
+  /** Messages in the window: agents × round(rate × seconds). */
   total: number;
   /** Length of every message frame, length prefix included. */
   frameBytes: number;
@@ -145,8 +145,9 @@ export function buildPlan(
   if (agents < 2) {
     throw new RangeError(`Cannot plan a soak: ${agents} agents, at least 2`);
   }
-  const total = agents * rate * seconds;
-  const perAgent = rate * seconds;
+  // Rates below 1 or fractional: each agent sends rate × seconds messages, rounded.
+  const perAgent = Math.round(rate * seconds);
+  const total = agents * perAgent;
   const agentDigits = String(agents - 1).length;
   const seqDigits = String(Math.max(1, perAgent - 1)).length;
   const keys = Array.from({ length: agents }, newKey);

@@ -9,14 +9,16 @@
  *
  *   deno run -A bench/relay_soak.ts [--agents 5000] [--rate 10] [--seconds 60] [--slow 0.01]
  *     [--runs 1] [--body 100] [--addresses 50] [--grace 10] [--tcp-buffers BYTES]
- *     [--cpu-prof DIR] [--every 5]
+ *     [--cpu-prof DIR] [--every 5] [--relay-event-interval N]
  *
  * Every message is signed before the timed window (the load generator shares the machine's
  * cores with the relay), so the window costs the generator one write and one read per message.
  * `--tcp-buffers B` (root) runs everything in a network namespace of its own whose TCP buffers
  * are at most B bytes: a consumer that stops reading then fills them within seconds (on this
  * machine's defaults loopback absorbs about 4 MB per connection, half an hour of this traffic).
- * The timeline has a row every `--every` seconds. Prints figures; never passes or fails on time.
+ * The generator re-runs itself with `DENO_TOKIO_EVENT_INTERVAL=1` (see `_soak_process.ts`); the
+ * relay keeps the runtime's default unless `--relay-event-interval N`. The timeline has a row
+ * every `--every` seconds. Prints figures; never passes or fails on time.
  */
 import { parseArgs } from "node:util";
 import { startBenchRelay } from "./_knarr_child.ts";
@@ -24,6 +26,13 @@ import { buildPlan } from "./_soak_packets.ts";
 import type { SoakPlan } from "./_soak_packets.ts";
 import { DELIVERED, SENT, SoakAgents } from "./_soak_agents.ts";
 import { summarize } from "./_soak_report.ts";
+import {
+  cpuSeconds,
+  EVENT_INTERVAL_ENV,
+  memoryMiB,
+  rerunAsGenerator,
+  SOAK_CHILD_ENV,
+} from "./_soak_process.ts";
 import type { RunFigures, Sample } from "./_soak_report.ts";
 
 const { values } = parseArgs({
@@ -40,10 +49,10 @@ const { values } = parseArgs({
     every: { type: "string", default: "5" },
     seed: { type: "string", default: "1" },
     "tcp-buffers": { type: "string" },
+    "relay-event-interval": { type: "string" },
     "cpu-prof": { type: "string" },
   },
 });
-const NETNS_ENV = "KNARR_SOAK_NETNS";
 const TICK_MS = 5;
 const SAMPLE_MS = 1_000;
 const ENCODER = new TextEncoder();
@@ -60,67 +69,6 @@ function flag(name: keyof typeof values): number {
     );
   }
   return value;
-}
-
-async function run(command: string, args: string[]): Promise<void> {
-  const { code, stderr } = await new Deno.Command(command, {
-    args,
-    stderr: "piped",
-  }).output();
-  if (code !== 0) {
-    throw new Error(
-      `Cannot run ${command} ${args.join(" ")}: ${
-        new TextDecoder().decode(stderr).trim()
-      }`,
-    );
-  }
-}
-
-/** Re-runs this script inside a namespace whose TCP buffers are small; returns its exit code. */
-async function inSmallBuffers(bytes: number): Promise<number> {
-  const name = `knarr-soak-${Deno.pid}`;
-  await run("ip", ["netns", "add", name]);
-  try {
-    await run("ip", ["netns", "exec", name, "ip", "link", "set", "lo", "up"]);
-    const range = `4096 ${Math.min(bytes, 16_384)} ${bytes}`;
-    await run("ip", [
-      "netns",
-      "exec",
-      name,
-      "sysctl",
-      "-q",
-      "-w",
-      `net.ipv4.tcp_wmem=${range}`,
-      `net.ipv4.tcp_rmem=${range}`,
-    ]);
-    const child = new Deno.Command("ip", {
-      args: [
-        "netns",
-        "exec",
-        name,
-        Deno.execPath(),
-        "run",
-        "-A",
-        new URL(import.meta.url).pathname,
-        ...Deno.args,
-      ],
-      env: { [NETNS_ENV]: String(bytes) },
-    }).spawn();
-    return (await child.status).code;
-  } finally {
-    await run("ip", ["netns", "del", name]);
-  }
-}
-
-function cpuSeconds(pid: number | "self"): number {
-  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!
-    .split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function rssMiB(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -166,7 +114,7 @@ async function soak(plan: SoakPlan, runIndex: number): Promise<RunFigures> {
   });
   const pid = relay.child.pid;
   try {
-    const rssIdle = rssMiB(pid);
+    const rssIdle = memoryMiB(pid).rss;
     const slowFraction = flag("slow");
     const connectStart = performance.now();
     const agents = await SoakAgents.connect(plan, {
@@ -179,7 +127,7 @@ async function soak(plan: SoakPlan, runIndex: number): Promise<RunFigures> {
     });
     const connectSeconds = (performance.now() - connectStart) / 1000;
     await sleep(1_000);
-    const rssConnected = rssMiB(pid);
+    const rssConnected = memoryMiB(pid).rss;
     const samples: Sample[] = [];
     let last = {
       t: performance.now(),
@@ -203,7 +151,7 @@ async function soak(plan: SoakPlan, runIndex: number): Promise<RunFigures> {
         deliveredPerSecond: (agents.delivered - lastDelivered) / dt,
         relayCpu: (relayCpu - last.relayCpu) / dt,
         generatorCpu: (ownCpu - last.ownCpu) / dt,
-        relayRssMiB: rssMiB(pid),
+        relayRssMiB: memoryMiB(pid).rss,
         agentsOpen: agents.open,
         closedSlow: (metrics.closed_slow ?? 0) +
           (metrics.closed_write_timeout ?? 0),
@@ -237,12 +185,8 @@ async function soak(plan: SoakPlan, runIndex: number): Promise<RunFigures> {
       lags,
       rssIdle,
       rssConnected,
-      rssEnd: rssMiB(pid),
-      rssPeak: Number(
-        /VmHWM:\s+(\d+) kB/.exec(
-          Deno.readTextFileSync(`/proc/${pid}/status`),
-        )![1],
-      ) / 1024,
+      rssEnd: memoryMiB(pid).rss,
+      rssPeak: memoryMiB(pid).peak,
       samples,
       metrics: finalMetrics,
     });
@@ -345,11 +289,20 @@ function tally(agents: SoakAgents, input: TallyInput): RunFigures {
   };
 }
 
-if (
-  values["tcp-buffers"] !== undefined && Deno.env.get(NETNS_ENV) === undefined
-) {
-  Deno.exitCode = await inSmallBuffers(flag("tcp-buffers"));
+const child = Deno.env.get(SOAK_CHILD_ENV);
+if (child === undefined) {
+  Deno.exitCode = await rerunAsGenerator(
+    new URL(import.meta.url).pathname,
+    Deno.args,
+    values["tcp-buffers"] === undefined ? null : flag("tcp-buffers"),
+  );
 } else {
+  // The relay children run with the runtime's default unless asked otherwise.
+  Deno.env.delete(EVENT_INTERVAL_ENV);
+  const relayInterval = values["relay-event-interval"];
+  if (relayInterval !== undefined) {
+    Deno.env.set(EVENT_INTERVAL_ENV, String(flag("relay-event-interval")));
+  }
   const planStart = performance.now();
   const plan = buildPlan({
     agents: flag("agents"),
@@ -365,10 +318,12 @@ if (
     `  signed before the window in ${
       ((performance.now() - planStart) / 1000).toFixed(1)
     } s; TCP buffers: ${
-      Deno.env.get(NETNS_ENV)
-        ? `at most ${Deno.env.get(NETNS_ENV)} bytes (own namespace)`
-        : "system defaults"
-    }`,
+      child === "default"
+        ? "system defaults"
+        : `at most ${child} bytes (own namespace)`
+    }; relay ${EVENT_INTERVAL_ENV}: ${
+      relayInterval ?? "default (61)"
+    }, generator's: 1`,
   );
   const runs: RunFigures[] = [];
   for (let i = 1; i <= flag("runs"); i++) runs.push(await soak(plan, i));
