@@ -238,15 +238,23 @@ export class FrameConnection {
     return this.#writer?.drained() ?? Promise.resolve();
   }
 
-  /** Closes on a passed deadline; the server calls this periodically with the current time. */
-  enforceDeadlines(now: number): void {
+  /** True when, at `now`, one write has been in progress for longer than `writeTimeoutMs`. */
+  writeOverdue(now: number): boolean {
+    const writeTimeoutMs = this.#options.writeTimeoutMs!;
+    const writeStartedAt = this.#writer?.writeStartedAt ?? -1;
+    return !this.#closed && writeTimeoutMs > 0 && writeStartedAt >= 0 &&
+      now - writeStartedAt > writeTimeoutMs;
+  }
+
+  /**
+   * Closes on a passed deadline; the server calls this periodically with the current time.
+   * With `writes` false the write deadline is left out (the server is overloaded, see
+   * `TcpServer`); the queue caps still apply.
+   */
+  enforceDeadlines(now: number, writes = true): void {
     if (this.#closed) return;
     const { writeTimeoutMs, idleTimeoutMs, handshakeTimeoutMs } = this.#options;
-    const writeStartedAt = this.#writer?.writeStartedAt ?? -1;
-    if (
-      writeTimeoutMs! > 0 && writeStartedAt >= 0 &&
-      now - writeStartedAt > writeTimeoutMs!
-    ) {
+    if (writes && this.writeOverdue(now)) {
       this.close(
         `a write took longer than ${writeTimeoutMs} ms`,
         "write_timeout",

@@ -13,6 +13,7 @@ import {
   TcpServer,
   withDeadline,
 } from "./mod.ts";
+import type { FrameConnectionOptions } from "./mod.ts";
 
 function echoServer(
   options: Partial<Parameters<typeof TcpServer.listen>[0]> = {},
@@ -290,5 +291,85 @@ Deno.test("TcpServer without evictWhenFull refuses the newcomer and keeps the si
     assertEquals(server.stats.refusedTotal, 1);
   } finally {
     silent.close();
+  }
+});
+
+/** A connection whose writes hang while `stall.on` (as when the server cannot get to them). */
+class StallableConnection extends FrameConnection {
+  stall: { on: boolean };
+
+  constructor(raw: Deno.Conn, options: FrameConnectionOptions) {
+    const stall = { on: false };
+    const conn = {
+      get remoteAddr() {
+        return raw.remoteAddr;
+      },
+      read: (buffer: Uint8Array) => raw.read(buffer),
+      write: (bytes: Uint8Array) =>
+        stall.on ? new Promise<number>(() => {}) : raw.write(bytes),
+      close: () => raw.close(),
+    };
+    super(conn as unknown as Deno.Conn, options);
+    this.stall = stall;
+  }
+}
+
+async function stallServer(count: number) {
+  const closes: string[] = [];
+  const conns: StallableConnection[] = [];
+  const server = TcpServer.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    maxConnections: 100,
+    idleTimeoutMs: 0,
+    writeTimeoutMs: 50,
+    sweepIntervalMs: 10,
+    connectionClass: StallableConnection,
+    onClose: (conn) => closes.push(`${conn.closeKind}`),
+  }, (conn) => void conns.push(conn));
+  const clients = await Promise.all(
+    Array.from(
+      { length: count },
+      () => Deno.connect({ hostname: "127.0.0.1", port: server.port }),
+    ),
+  );
+  while (conns.length < count) await new Promise((r) => setTimeout(r, 5));
+  return { server, conns, clients, closes };
+}
+
+const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+Deno.test("TcpServer leaves the write deadline out while writes to many connections are overdue at once (overload, relay soak)", async () => {
+  const { server, conns, clients, closes } = await stallServer(20);
+  try {
+    for (const conn of conns) {
+      conn.stall.on = true;
+      assert(conn.sendFrame(encodeFrame(new Uint8Array([1]))));
+    }
+    await sleepMs(300);
+    assertEquals(closes, []);
+    assertStrictEquals(server.connectionCount, 20);
+    assert(server.stats.overloadedSweeps > 0);
+  } finally {
+    for (const client of clients) client.close();
+    await server.close();
+  }
+});
+
+Deno.test("TcpServer still closes the one connection whose write is overdue among many", async () => {
+  const { server, conns, clients, closes } = await stallServer(20);
+  try {
+    conns[3]!.stall.on = true;
+    for (const conn of conns) {
+      assert(conn.sendFrame(encodeFrame(new Uint8Array([1]))));
+    }
+    while (closes.length === 0) await sleepMs(10);
+    assertEquals(closes, ["write_timeout"]);
+    assert(conns[3]!.closed);
+    assertStrictEquals(server.connectionCount, 19);
+    assertStrictEquals(server.stats.overloadedSweeps, 0);
+  } finally {
+    for (const client of clients) client.close();
+    await server.close();
   }
 });
