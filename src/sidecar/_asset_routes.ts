@@ -65,6 +65,8 @@ export interface AssetRoutesOptions {
   minUploadBytesPerSecond: number;
   /** Milliseconds before the rate is checked. */
   uploadGraceMs: number;
+  /** Signatures remembered against replay at most. */
+  replayMemory: number;
 }
 
 /** Checks a request's signature and answers it from the asset store. */
@@ -85,6 +87,7 @@ export class AssetRoutes {
     this.#log = deps.logger;
     this.#verifier = new RequestVerifier(
       deps.clock ? { clock: deps.clock } : {},
+      { maxRemembered: options.replayMemory },
     );
   }
 

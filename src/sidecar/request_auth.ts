@@ -4,6 +4,7 @@
  */
 import type { Identity } from "../crypto/mod.ts";
 import { nodeIdOf, verifyHex } from "../crypto/mod.ts";
+import { ReplayMemory } from "./_replay_memory.ts";
 
 /** How far a request's timestamp may be from the server clock, in seconds. */
 export const AUTH_WINDOW_SECONDS = 60;
@@ -100,13 +101,20 @@ export type AuthResult =
 export interface RequestVerifierOptions {
   /** Seconds a timestamp may be off the server clock; default 60. */
   windowSeconds?: number;
-  /** Verified signatures remembered against replay at once; default 100000. */
+  /**
+   * Verified signatures remembered against replay at once; default 100000. Past half of it,
+   * timestamps more than 5 s ahead are refused; when full, the oldest second is forgotten and
+   * requests stamped at or before it are refused from then on.
+   */
   maxRemembered?: number;
 }
 
 /**
  * Checks signed sidecar requests: headers, timestamp window, Ed25519 signature, and
- * that no signature is accepted twice while its timestamp is in the window.
+ * that no signature is accepted twice while its timestamp is in the window. The replay
+ * memory is bounded without a replay hole, and a flood filling it costs honest clients
+ * (who stamp the current second) nothing until it brings `maxRemembered` requests within
+ * about 10 seconds.
  *
  * @example
  * ```ts
@@ -119,10 +127,7 @@ export class RequestVerifier {
   #clock: { now(): number };
   #window: number;
   #max: number;
-  /** Lowercase signature → unix second after which it can no longer be replayed. */
-  #seen = new Map<string, number>();
-  /** No entry of #seen expires before this; lets a full verifier refuse without a scan. */
-  #earliestExpiry = Infinity;
+  #seen: ReplayMemory;
 
   /** Takes an optional clock in unix seconds (default the system clock) and limits. */
   constructor(
@@ -137,6 +142,12 @@ export class RequestVerifier {
         `Cannot create request verifier: window ${this.#window} s must be at least 0 and maxRemembered ${this.#max} at least 1`,
       );
     }
+    this.#seen = new ReplayMemory(this.#max, this.#window);
+  }
+
+  /** Signatures remembered against replay now. */
+  get remembered(): number {
+    return this.#seen.size;
   }
 
   /** Verifies one request; `headers` has lowercase names. */
@@ -174,51 +185,24 @@ export class RequestVerifier {
     }
     const publicKey = publicKeyHeader.toLowerCase();
     const signature = signatureHeader.toLowerCase();
-    const early = this.#admit(signature, now);
-    if (early) return early;
+    const timestamp = Number(timestampHeader);
+    const early = this.#seen.check(signature, timestamp, now);
+    if (early) return refuse(early);
     const signed = signedString(method, path, timestampHeader, contentHash);
     if (
       !(await verifyHex(publicKey, signature, new TextEncoder().encode(signed)))
     ) {
       return refuse("bad signature");
     }
-    // Check again: the same signature may have been verified while we awaited.
-    const late = this.#admit(signature, this.#clock.now());
-    if (late) return late;
-    const expiry = Number(timestampHeader) + this.#window;
-    this.#seen.set(signature, expiry);
-    this.#earliestExpiry = Math.min(this.#earliestExpiry, expiry);
+    // Checked again: the same signature may have been verified while we awaited.
+    const late = this.#seen.add(signature, timestamp, this.#clock.now());
+    if (late) return refuse(late);
     return {
       ok: true,
       publicKey,
       nodeId: await nodeIdOf(publicKey),
       contentHash,
     };
-  }
-
-  /** A refusal when the signature was seen or memory is full of live signatures. */
-  #admit(signature: string, now: number): AuthResult | null {
-    const expiry = this.#seen.get(signature);
-    if (expiry !== undefined && now <= expiry) {
-      return refuse("replayed signature");
-    }
-    if (this.#seen.size >= this.#max && now > this.#earliestExpiry) {
-      this.#prune(now);
-    }
-    if (expiry === undefined && this.#seen.size >= this.#max) {
-      // Evicting a live entry would let its request be replayed: refuse instead.
-      return refuse("too many signed requests in the window");
-    }
-    return null;
-  }
-
-  #prune(now: number): void {
-    let earliest = Infinity;
-    for (const [signature, expiry] of this.#seen) {
-      if (now > expiry) this.#seen.delete(signature);
-      else earliest = Math.min(earliest, expiry);
-    }
-    this.#earliestExpiry = earliest;
   }
 }
 

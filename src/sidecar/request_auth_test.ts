@@ -350,36 +350,78 @@ Deno.test("RequestVerifier.verify() accepts only one of two concurrent copies", 
   });
 });
 
-Deno.test("RequestVerifier.verify() remembers at most maxRemembered live signatures", async () => {
+/** A verifier on a manual clock at TS, and a signed GET of `path` stamped `timestamp`. */
+async function floodable(maxRemembered: number) {
   const identity = await signer();
   const clock = manualClock(TS);
-  const verifier = new RequestVerifier({ clock }, { maxRemembered: 2 });
-  const request = async (path: string, timestamp: number) =>
-    await verifier.verify(
-      "GET",
-      path,
-      headerMap(await signRequest(identity, "GET", path, { timestamp })),
-    );
-  assert((await request("/assets/a", TS)).ok);
-  assert((await request("/assets/b", TS + 30)).ok);
+  const verifier = new RequestVerifier({ clock }, { maxRemembered });
+  const headers = new Map<string, Map<string, string>>();
+  const request = async (path: string, timestamp: number) => {
+    const id = `${path}@${timestamp}`;
+    if (!headers.has(id)) {
+      headers.set(
+        id,
+        headerMap(await signRequest(identity, "GET", path, { timestamp })),
+      );
+    }
+    return await verifier.verify("GET", path, headers.get(id)!);
+  };
+  return { clock, verifier, request };
+}
+
+Deno.test("RequestVerifier.verify() keeps taking fresh requests once a flood fills its replay memory, without a replay hole", async () => {
+  const { verifier, request } = await floodable(10);
+  for (let i = 0; i < 10; i++) {
+    assert((await request(`/assets/flood-${i}`, TS - 30 + (i >> 2))).ok);
+  }
+  assertEquals(verifier.remembered, 10);
+  // Before: "too many signed requests in the window" for everyone until the flood aged out.
+  assert((await request("/assets/honest", TS)).ok);
+  assertEquals(verifier.remembered, 7);
+  // The forgotten second is refused from then on: its requests cannot be replayed.
+  assertEquals(await request("/assets/flood-0", TS - 30), {
+    ok: false,
+    reason: "timestamp older than the replay memory still covers",
+  });
+  assertEquals(await request("/assets/flood-4", TS - 29), {
+    ok: false,
+    reason: "replayed signature",
+  });
+  assertEquals(await request("/assets/honest", TS), {
+    ok: false,
+    reason: "replayed signature",
+  });
+});
+
+Deno.test("RequestVerifier.verify() refuses timestamps far ahead once its replay memory is half full", async () => {
+  const { request } = await floodable(10);
+  assert((await request("/assets/early", TS + 60)).ok);
+  for (let i = 0; i < 4; i++) assert((await request(`/assets/${i}`, TS)).ok);
+  // Half full: a flood stamped a minute ahead would hold its slots for two minutes.
+  assertEquals(await request("/assets/ahead", TS + 6), {
+    ok: false,
+    reason: "timestamp ahead of server time while the replay memory is busy",
+  });
+  assert((await request("/assets/ahead", TS + 5)).ok);
+});
+
+Deno.test("RequestVerifier.verify() refuses newcomers rather than forget the last seconds, and forgets what leaves the window", async () => {
+  const { clock, request } = await floodable(4);
+  for (let i = 0; i < 4; i++) assert((await request(`/assets/${i}`, TS)).ok);
   const full = { ok: false, reason: "too many signed requests in the window" };
-  assertEquals(await request("/assets/c", TS), full);
-  // Refusing for memory does not forget the live ones.
-  clock.set(TS + 10);
-  assertEquals(
-    await verifier.verify(
-      "GET",
-      "/assets/a",
-      headerMap(
-        await signRequest(identity, "GET", "/assets/a", { timestamp: TS }),
-      ),
-    ),
-    { ok: false, reason: "replayed signature" },
-  );
-  // The first expires at TS + 60: its place is free again, the second's is not.
-  clock.set(TS + AUTH_WINDOW_SECONDS + 1);
-  assert((await request("/assets/c", TS + AUTH_WINDOW_SECONDS + 1)).ok);
-  assertEquals(await request("/assets/d", TS + AUTH_WINDOW_SECONDS + 1), full);
-  clock.set(TS + 30 + AUTH_WINDOW_SECONDS + 1);
-  assert((await request("/assets/d", TS + 30 + AUTH_WINDOW_SECONDS + 1)).ok);
+  assertEquals(await request("/assets/late", TS), full);
+  clock.set(TS + 5);
+  assertEquals(await request("/assets/late", TS + 5), full);
+  // Past the margin the oldest second gives way; its requests are refused as too old.
+  clock.set(TS + 6);
+  assert((await request("/assets/late", TS + 6)).ok);
+  assertEquals(await request("/assets/0", TS), {
+    ok: false,
+    reason: "timestamp older than the replay memory still covers",
+  });
+  // A second out of the window frees its places without raising the floor.
+  clock.set(TS + 6 + AUTH_WINDOW_SECONDS + 1);
+  for (let i = 0; i < 4; i++) {
+    assert((await request(`/assets/next-${i}`, TS + 67)).ok);
+  }
 });

@@ -58,6 +58,12 @@ export interface SidecarServerOptions {
   uploadGraceMs?: number;
   /** Largest request head in bytes. Default 16384. */
   maxHeadBytes?: number;
+  /**
+   * Signatures remembered against replay (each for its timestamp's ±60 s). Default 100000.
+   * A flood filling it raises the oldest timestamp accepted instead of refusing everyone
+   * (see `RequestVerifierOptions.maxRemembered`).
+   */
+  replayMemory?: number;
 }
 
 /** Counters of a sidecar, for operators. */
@@ -89,6 +95,7 @@ const DEFAULTS = {
   minUploadBytesPerSecond: 16_384,
   uploadGraceMs: 10_000,
   maxHeadBytes: 16_384,
+  replayMemory: 100_000,
 };
 
 /** A connection still sending its request gives way to a newer one only after this long. */
@@ -161,6 +168,7 @@ export class SidecarServer {
       bodyTimeoutMs: options.bodyTimeoutMs,
       minUploadBytesPerSecond: options.minUploadBytesPerSecond,
       uploadGraceMs: options.uploadGraceMs,
+      replayMemory: options.replayMemory,
     });
   }
 
