@@ -70,7 +70,11 @@ export type {
   LookupStep,
   Messenger,
   PeerAddress,
+  PeerExtra,
+  PeerOrigin,
   PeerTable,
+  PeerTableOptions,
+  PeerTableStats,
   QueryOptions,
   QueryResult,
   QuerySpec,
@@ -80,6 +84,8 @@ export type {
   SheetSource,
   SkillEntry,
   SkillTable,
+  SkillTableOptions,
+  SkillTableStats,
 } from "./src/discovery/mod.ts";
 export type {
   RunContext,

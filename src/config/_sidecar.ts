@@ -25,6 +25,12 @@ export function readSidecar(sidecar: TableReader, dir: string): SidecarSection {
       31_536_000,
     ),
     allowUploads: readAllowUploads(sidecar),
+    replayMemory: sidecar.int(
+      "replay_memory",
+      DEFAULTS.sidecar.replayMemory,
+      100,
+      10_000_000,
+    ),
   };
 }
 

@@ -60,6 +60,7 @@ const SIDECAR_KEYS = [
   "max_total_size",
   "asset_ttl",
   "allow_uploads",
+  "replay_memory",
 ] as const;
 
 /** Default bridge timeout in seconds when `--bridge` is given without `--bridge-timeout`. */
@@ -130,6 +131,12 @@ function buildConfig(
     "gossip_fanout",
     "relay",
     "relay_when",
+    "max_peers",
+    "max_peers_per_address",
+    "exempt_loopback",
+    "max_remote_skills",
+    "max_skills_per_provider",
+    "gossip_forwards_per_second",
   ]);
   const sidecar = new TableReader(file, "sidecar", doc.sidecar, SIDECAR_KEYS);
   const policy = new TableReader(file, "policy", doc.policy, [
@@ -145,6 +152,7 @@ function buildConfig(
     node.string("advertise_host", "", { max: 256 });
   const storageRaw = node.string("storage", DEFAULTS.node.storage, { min: 1 });
 
+  const d = DEFAULTS.network;
   const bootstrapRaw = overrides.bootstrap ??
     network.stringList("bootstrap", []);
   const bootstrap = bootstrapRaw.map((entry) => {
@@ -225,6 +233,32 @@ function buildConfig(
       ),
       relay: readRelayAddress(network),
       relayWhen: readRelayWhen(network),
+      maxPeers: network.int("max_peers", d.maxPeers, 8, 1_000_000),
+      maxPeersPerAddress: network.int(
+        "max_peers_per_address",
+        d.maxPeersPerAddress,
+        1,
+        1_000_000,
+      ),
+      exemptLoopback: network.bool("exempt_loopback", d.exemptLoopback),
+      maxRemoteSkills: network.int(
+        "max_remote_skills",
+        d.maxRemoteSkills,
+        1,
+        10_000_000,
+      ),
+      maxSkillsPerProvider: network.int(
+        "max_skills_per_provider",
+        d.maxSkillsPerProvider,
+        1,
+        100_000,
+      ),
+      gossipForwardsPerSecond: network.number(
+        "gossip_forwards_per_second",
+        d.gossipForwardsPerSecond,
+        0.1,
+        1_000_000,
+      ),
     },
     sidecar: readSidecar(sidecar, dir),
     skills,

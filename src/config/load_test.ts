@@ -50,12 +50,19 @@ Deno.test("parseConfig() fills every default of the reference", () => {
     gossipFanout: 3,
     relay: null,
     relayWhen: "always",
+    maxPeers: 4096,
+    maxPeersPerAddress: 8,
+    exemptLoopback: true,
+    maxRemoteSkills: 10_000,
+    maxSkillsPerProvider: 64,
+    gossipForwardsPerSecond: 20,
   });
   assertEquals(c.sidecar, {
     assetDir: join(dir, "assets"),
     maxTotalSize: 1_073_741_824,
     assetTtl: 3600,
     allowUploads: "any",
+    replayMemory: 100_000,
   });
   assertEquals(c.bridges, {});
   assertEquals(c.policy, {
@@ -107,11 +114,18 @@ upnp = true
 gossip_fanout = 5
 relay = "relay.example:9009"
 relay_when = "unreachable"
+max_peers = 100
+max_peers_per_address = 2
+exempt_loopback = false
+max_remote_skills = 500
+max_skills_per_provider = 4
+gossip_forwards_per_second = 2.5
 [sidecar]
 asset_dir = "blobs"
 max_total_size = 2048
 asset_ttl = 0
 allow_uploads = ["${id}"]
+replay_memory = 1000
 [skills.fetch-page]
 handler = "skills/echo.ts:run"
 description = "d"
@@ -157,11 +171,23 @@ bind_identities = true
     host: "::1",
     port: 9001,
   }]);
+  assertEquals(
+    [
+      c.network.maxPeers,
+      c.network.maxPeersPerAddress,
+      c.network.exemptLoopback,
+      c.network.maxRemoteSkills,
+      c.network.maxSkillsPerProvider,
+      c.network.gossipForwardsPerSecond,
+    ],
+    [100, 2, false, 500, 4, 2.5],
+  );
   assertEquals(c.sidecar, {
     assetDir: join(dir, "blobs"),
     maxTotalSize: 2048,
     assetTtl: 0,
     allowUploads: [id],
+    replayMemory: 1000,
   });
   const s = c.skills[0]!;
   assertEquals(
@@ -323,6 +349,7 @@ Deno.test("defaultConfig() works without a file", () => {
     maxTotalSize: DEFAULTS.sidecar.maxTotalSize,
     assetTtl: DEFAULTS.sidecar.assetTtl,
     allowUploads: "any",
+    replayMemory: DEFAULTS.sidecar.replayMemory,
   });
 });
 

@@ -45,6 +45,18 @@ export interface NetworkSection {
   relay: HostPort | null;
   /** Use `relay` "always" (default), or only when a peer cannot dial this node back ("unreachable"). */
   relayWhen: "always" | "unreachable";
+  /** Peers kept at most (in memory and in the database). Default 4096. */
+  maxPeers: number;
+  /** Unconfirmed peers one remote address (IPv4, or IPv6 /64) may add through JOINs and ANNOUNCEs. Default 8. */
+  maxPeersPerAddress: number;
+  /** Loopback addresses are exempt from `maxPeersPerAddress`. Default true. */
+  exemptLoopback: boolean;
+  /** Skills of other nodes kept at most. Default 10000. */
+  maxRemoteSkills: number;
+  /** Skills of one other node kept at most. Default 64. */
+  maxSkillsPerProvider: number;
+  /** Received announcements passed on per second (a quarter of it per sending address). Default 20. */
+  gossipForwardsPerSecond: number;
 }
 
 /** `[sidecar]`. */
@@ -57,6 +69,8 @@ export interface SidecarSection {
   assetTtl: number;
   /** Who may upload: "any" key pair (default, as the original), "callers" or these node ids. */
   allowUploads: "any" | "callers" | string[];
+  /** Request signatures remembered against replay at once. Default 100000. */
+  replayMemory: number;
 }
 
 /** `[skills.<name>]`. */
@@ -207,12 +221,19 @@ export const DEFAULTS = {
     gossipFanout: 3,
     relay: null,
     relayWhen: "always",
+    maxPeers: 4096,
+    maxPeersPerAddress: 8,
+    exemptLoopback: true,
+    maxRemoteSkills: 10_000,
+    maxSkillsPerProvider: 64,
+    gossipForwardsPerSecond: 20,
   },
   sidecar: {
     assetDir: "assets",
     maxTotalSize: 1_073_741_824,
     assetTtl: 3600,
     allowUploads: "any",
+    replayMemory: 100_000,
   },
   skill: {
     handlerExport: "handle",

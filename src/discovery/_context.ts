@@ -2,6 +2,7 @@
 import type { HostPort } from "../config/mod.ts";
 import type { Logger } from "../util/mod.ts";
 import type { Message } from "../wire/mod.ts";
+import type { ForwardBudget } from "./_gossip.ts";
 import type { SeenSet } from "./_gossip_seen.ts";
 import type { DiscoveryDeps, DiscoveryStats } from "./discovery_types.ts";
 import type { ResolvedDiscoveryOptions } from "./options.ts";
@@ -21,8 +22,13 @@ export interface DiscoveryContext {
   readonly seen: SeenSet;
   /** The counters `Discovery.stats` shows. */
   readonly stats: DiscoveryStats;
-  /** `Discovery.noteContact()`: records contact with a reply's signer. */
-  noteContact(message: Message): Promise<string>;
+  /** Gossip forwards allowed per second; null: unlimited. */
+  readonly forwards: ForwardBudget | null;
+  /**
+   * `Discovery.noteContact()`: records contact with a reply's signer, and confirms the peer
+   * `dialed` when the reply is its own (it answered at the address we dialed).
+   */
+  noteContact(message: Message, dialed?: string): Promise<string>;
   /** Runs a promise in the background; `Discovery.close()` waits for it. */
   spawn(promise: Promise<unknown>): void;
 }

@@ -21,9 +21,9 @@ export function dispatch(
     case "SYNC_REQUEST":
       return handleSync(ctx, message);
     case "ANNOUNCE":
-      return handleAnnounce(ctx, message);
+      return handleAnnounce(ctx, message, remoteHost);
     case "DEREGISTER":
-      return handleDeregister(ctx, message);
+      return handleDeregister(ctx, message, remoteHost);
     case "QUERY":
       return handleQuery(ctx, message);
     case "HEARTBEAT":

@@ -8,12 +8,14 @@ import { sheetName, validateSheet } from "./skill_sheet.ts";
 
 /**
  * Validates the sheet, stores the skill the first time this announcement is seen (adding
- * the provider as a peer when it is new and says where it listens), forwards it, and
- * answers ACK; an invalid sheet gets an error ACK.
+ * the provider as a peer when it is new and says where it listens, as far as the peer
+ * table's caps allow), forwards it, and answers ACK; an invalid sheet, or a skill the skill
+ * table's limits refuse, gets an error ACK.
  */
 export function handleAnnounce(
   ctx: GossipContext & Pick<DiscoveryContext, "seen">,
   message: Announce,
+  remoteHost: string,
 ): Reply {
   ctx.stats.announcesReceived++;
   const ack = (detail: string | null): Reply => ({
@@ -45,10 +47,11 @@ export function handleAnnounce(
     if (!known) {
       peers.upsert({ nodeId: message.node_id, host, port }, now, {
         publicKey: message.public_key,
+        origin: { from: remoteHost },
       });
     }
   }
-  skills.put({
+  const stored = skills.put({
     skillKey: message.skill_key,
     providerNodeId: message.node_id,
     sheet: message.skill_sheet,
@@ -63,6 +66,10 @@ export function handleAnnounce(
     host,
     port,
   });
-  forwardOnward(ctx, message);
+  // Refused by the skill table's limits: not passed on either.
+  if (!stored) {
+    return ack("skill not stored: this node's skill limits are reached");
+  }
+  forwardOnward(ctx, message, remoteHost);
   return ack(null);
 }

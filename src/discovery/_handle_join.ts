@@ -4,8 +4,9 @@ import type { DiscoveryContext } from "./_context.ts";
 import type { Reply } from "./discovery_types.ts";
 
 /**
- * Adds a non-ephemeral joiner at its advertised host (or the address it came from), then
- * answers JOIN_RESPONSE with up to 1000 known peers plus this node.
+ * Adds a non-ephemeral joiner at its advertised host (or the address it came from), as far
+ * as the peer table's caps allow (they count it against `remoteHost`), then answers
+ * JOIN_RESPONSE with up to 1000 known peers plus this node.
  */
 export function handleJoin(
   ctx: Pick<DiscoveryContext, "deps" | "log">,
@@ -22,7 +23,7 @@ export function handleJoin(
       const added = peers.upsert(
         { nodeId: message.node_id, host, port: message.port },
         now,
-        { publicKey: message.public_key },
+        { publicKey: message.public_key, origin: { from: remoteHost } },
       );
       if (added) {
         ctx.log.info(

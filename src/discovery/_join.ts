@@ -63,15 +63,20 @@ export async function join(
     for (const p of reply.peers) {
       const peer = parsePeer(p);
       if (!peer || peer.nodeId === self.nodeId) continue;
+      // The responder's own entry is its signed word; the others it only lists.
       const isResponder = peer.nodeId === responderId;
       if (
         peers.upsert(
           peer,
           now,
-          isResponder ? { publicKey: reply.public_key } : {},
+          isResponder
+            ? { publicKey: reply.public_key }
+            : { origin: { from: target.host, listed: true } },
         )
       ) outcome.peersAdded++;
     }
+    // It answered at the address we dialed: a bootstrap is kept whatever the caps.
+    peers.confirm(responderId);
     outcome.via = target;
     outcome.skillsSynced = await sync(ctx, target, 0, options.signal);
     break;
@@ -102,7 +107,7 @@ export async function exchangePeers(
     return 0;
   }
   if (reply?.type !== "JOIN_RESPONSE") return 0;
-  await ctx.noteContact(reply);
+  await ctx.noteContact(reply, peer.nodeId);
   const now = clock.now();
   let added = 0;
   for (const p of reply.peers) {
@@ -110,7 +115,8 @@ export async function exchangePeers(
     if (
       parsed && parsed.nodeId !== self.nodeId && !peers.get(parsed.nodeId)
     ) {
-      if (peers.upsert(parsed, now)) added++;
+      const origin = { from: peer.host, listed: true };
+      if (peers.upsert(parsed, now, { origin })) added++;
     }
   }
   return added;

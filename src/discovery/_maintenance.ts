@@ -121,7 +121,7 @@ export class Maintenance {
             heartbeatFields(self.nodeId, now),
             { timeoutMs: this.#ctx.options.requestTimeoutMs },
           );
-          if (reply) await this.#ctx.noteContact(reply);
+          if (reply) await this.#ctx.noteContact(reply, p.nodeId);
         } catch {
           // silence is handled by expiry
         }

@@ -77,9 +77,9 @@ export async function query(
             .catch(() => null)
         ),
       );
-      for (const reply of replies) {
+      for (const [k, reply] of replies.entries()) {
         if (reply?.type !== "QUERY_RESPONSE") continue;
-        await ctx.noteContact(reply);
+        await ctx.noteContact(reply, wave[k]!.nodeId);
         for (const raw of reply.results) {
           const parsed = parseResult(raw);
           if (

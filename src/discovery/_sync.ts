@@ -51,7 +51,7 @@ export async function sync(
       : skillTtl(peers.size);
     const announcedAt = Math.min(toNumber(entry.announced_at) ?? now, now);
     const peer = peers.get(a.node_id);
-    skills.put({
+    const put = skills.put({
       skillKey: a.skill_key,
       providerNodeId: a.node_id,
       sheet: a.skill_sheet,
@@ -66,6 +66,7 @@ export async function sync(
       host: peer?.host ?? "",
       port: peer?.port ?? 0,
     });
+    if (!put) continue;
     ctx.seen.add(`A/${a.skill_key}/${a.node_id}/${a.msg_id}`);
     stored++;
   }

@@ -12,6 +12,7 @@ import { announce, announceAll } from "./_announce.ts";
 import type { DiscoveryContext } from "./_context.ts";
 import { deregister, withdrawAll } from "./_deregister.ts";
 import { dispatch } from "./_dispatch.ts";
+import { ForwardBudget } from "./_gossip.ts";
 import { SeenSet } from "./_gossip_seen.ts";
 import { exchangePeers, join } from "./_join.ts";
 import { localResults } from "./_local_results.ts";
@@ -38,6 +39,7 @@ export class Discovery {
   readonly stats: DiscoveryStats = {
     announcesReceived: 0,
     announcesForwarded: 0,
+    forwardsDropped: 0,
     queriesAnswered: 0,
     queryMessagesSent: 0,
   };
@@ -48,13 +50,17 @@ export class Discovery {
 
   /** Takes the collaborators and the timing options (protocol defaults for those left out). */
   constructor(deps: DiscoveryDeps, options: DiscoveryOptions = {}) {
+    const resolved = resolveDiscoveryOptions(options);
     this.#ctx = {
       deps,
-      options: resolveDiscoveryOptions(options),
+      options: resolved,
+      forwards: resolved.forwardsPerSecond === null
+        ? null
+        : new ForwardBudget(resolved.forwardsPerSecond),
       log: deps.logger ?? SILENT_LOGGER,
       seen: new SeenSet(),
       stats: this.stats,
-      noteContact: (message) => this.noteContact(message),
+      noteContact: (message, dialed) => this.noteContact(message, dialed),
       spawn: (promise) => this.#spawn(promise),
     };
     this.#maintenance = new Maintenance(this.#ctx);
@@ -85,14 +91,16 @@ export class Discovery {
 
   // ---- inbound ----------------------------------------------------------------------
 
-  /** Records contact with the signer of any verified message; returns its node id. */
-  async noteContact(message: Message): Promise<string> {
+  /**
+   * Records contact with the signer of any verified message; returns its node id. `dialed`:
+   * the message answers a request sent to that peer's address, which confirms the peer when
+   * it is the signer (see `PeerTable.confirm()`).
+   */
+  async noteContact(message: Message, dialed?: string): Promise<string> {
     const nodeId = await this.nodeIdOf(message.public_key);
-    this.#ctx.deps.peers.touch(
-      nodeId,
-      this.#ctx.deps.clock.now(),
-      message.public_key,
-    );
+    const peers = this.#ctx.deps.peers;
+    peers.touch(nodeId, this.#ctx.deps.clock.now(), message.public_key);
+    if (dialed === nodeId) peers.confirm(nodeId);
     return nodeId;
   }
 

@@ -91,6 +91,8 @@ export interface DiscoveryStats {
   announcesReceived: number;
   /** ANNOUNCE and DEREGISTER messages passed on to peers. */
   announcesForwarded: number;
+  /** ANNOUNCE and DEREGISTER messages not passed on: the forward budget was spent. */
+  forwardsDropped: number;
   /** QUERY messages answered from local storage. */
   queriesAnswered: number;
   /** QUERY messages sent to peers by `query()`. */

@@ -11,8 +11,14 @@ export type {
 } from "./discovery_types.ts";
 export { maxHops, resolveDiscoveryOptions, skillTtl } from "./options.ts";
 export type { DiscoveryOptions, ResolvedDiscoveryOptions } from "./options.ts";
-export { PeerTable } from "./peer_table.ts";
-export type { PeerAddress } from "./peer_table.ts";
+export { DEFAULT_MAX_PEERS, PeerTable } from "./peer_table.ts";
+export type {
+  PeerAddress,
+  PeerExtra,
+  PeerOrigin,
+  PeerTableOptions,
+  PeerTableStats,
+} from "./peer_table.ts";
 export { rank, scores } from "./ranking.ts";
 export type { RankInput } from "./ranking.ts";
 export {
@@ -31,7 +37,11 @@ export {
 } from "./skill_sheet.ts";
 export type { SheetSource } from "./skill_sheet.ts";
 export { SkillTable } from "./skill_table.ts";
-export type { SkillEntry } from "./skill_table.ts";
+export type {
+  SkillEntry,
+  SkillTableOptions,
+  SkillTableStats,
+} from "./skill_table.ts";
 export { SYSTEM_CLOCK } from "./types.ts";
 export type { Clock, Messenger, RequestOptions, SelfAddress } from "./types.ts";
 export { Kademlia, KADEMLIA_PLUGIN, tagSkillKey } from "./kademlia/mod.ts";

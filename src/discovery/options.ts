@@ -32,6 +32,12 @@ export interface DiscoveryOptions {
   liveWindow?: number;
   /** Seconds between peer exchanges (a JOIN with a random peer to learn its table). Default 120. */
   peerExchangeInterval?: number;
+  /**
+   * Received ANNOUNCE/DEREGISTER messages passed on per second (each to `fanout` peers), 10
+   * seconds' worth at once; a quarter of it for messages from one remote address (64 at once).
+   * Past it a message is still stored, not passed on. Null: unlimited. Default 20.
+   */
+  forwardsPerSecond?: number | null;
 }
 
 /** Options with every default filled in. */
@@ -57,6 +63,9 @@ export function resolveDiscoveryOptions(
     tickMs: options.tickMs ?? 1000,
     liveWindow: options.liveWindow ?? 300,
     peerExchangeInterval: options.peerExchangeInterval ?? 120,
+    forwardsPerSecond: options.forwardsPerSecond === undefined
+      ? 20
+      : options.forwardsPerSecond,
   };
 }
 

@@ -16,22 +16,78 @@ function key(skillKey: string, providerNodeId: string): string {
   return `${providerNodeId}/${skillKey}`;
 }
 
-/** Skills keyed by (provider, skill_key). */
-export class SkillTable {
-  #entries = new Map<string, SkillEntry>();
-  #repo: SkillRepo | null;
+/** Limits of {@linkcode SkillTable} on remote skills (own skills are never limited). */
+export interface SkillTableOptions {
+  /** Remote skills kept at most. Default 10,000. */
+  maxRemoteSkills?: number;
+  /** Remote skills kept of one provider node at most; more new ones are refused. Default 64. */
+  maxSkillsPerProvider?: number;
+  /**
+   * Providers whose skills a full table keeps (this node's confirmed peers); the others'
+   * make room for newcomers, the longest unannounced first. Default: none kept.
+   */
+  keep?: (providerNodeId: string) => boolean;
+}
 
-  /** Takes the durable copy to load from and write to (null: memory only). */
-  constructor(repo: SkillRepo | null) {
+/** Counters of {@linkcode SkillTable}. */
+export interface SkillTableStats {
+  /** New remote skills refused: over their provider's cap, or the table full of kept skills. */
+  refused: number;
+  /** Remote skills dropped to make room in a full table. */
+  evicted: number;
+}
+
+/**
+ * Skills keyed by (provider, skill_key). Remote skills are bounded: in all, and per provider.
+ * A full table makes room by dropping the remote skill announced longest ago whose provider
+ * is not kept (a confirmed peer); a provider at its cap gets no new skill (its announced ones
+ * are still refreshed).
+ */
+export class SkillTable {
+  /** Remote skills refused and evicted since the table was made. */
+  readonly stats: SkillTableStats = { refused: 0, evicted: 0 };
+  /** Own skills first; remote ones in the order they were last stored. */
+  #entries = new Map<string, SkillEntry>();
+  /** Remote skills per provider. */
+  #perProvider = new Map<string, number>();
+  #remote = 0;
+  #repo: SkillRepo | null;
+  #maxRemote: number;
+  #maxPerProvider: number;
+  #keep: (providerNodeId: string) => boolean;
+
+  /**
+   * Takes the durable copy to load from and write to (null: memory only) and the limits.
+   * Of a store holding more remote skills than allowed, the most recently announced are
+   * loaded and the rest deleted.
+   */
+  constructor(repo: SkillRepo | null, options: SkillTableOptions = {}) {
     this.#repo = repo;
-    for (const row of repo?.list() ?? []) {
+    this.#maxRemote = options.maxRemoteSkills ?? 10_000;
+    this.#maxPerProvider = options.maxSkillsPerProvider ?? 64;
+    this.#keep = options.keep ?? (() => false);
+    if (!(this.#maxRemote >= 1) || !(this.#maxPerProvider >= 1)) {
+      throw new RangeError(
+        `Cannot create skill table: maxRemoteSkills ${this.#maxRemote} and maxSkillsPerProvider ${this.#maxPerProvider} must be at least 1`,
+      );
+    }
+    const rows = (repo?.list() ?? []).sort((a, b) =>
+      a.announcedAt - b.announcedAt
+    );
+    for (const row of rows.reverse()) {
       const { sheetJson, ...rest } = row;
+      if (!row.isOwn && !this.#fits(row.providerNodeId)) {
+        repo?.remove(row.skillKey, row.providerNodeId);
+        continue;
+      }
       const sheet = parseJson(sheetJson) as JsonObject;
-      this.#entries.set(key(row.skillKey, row.providerNodeId), {
-        ...rest,
-        sheet,
-        tags: sheetTags(sheet),
-      });
+      this.#add({ ...rest, sheet, tags: sheetTags(sheet) });
+    }
+    // Oldest first, as later puts keep them.
+    const loaded = [...this.#entries.values()].reverse();
+    this.#entries.clear();
+    for (const e of loaded) {
+      this.#entries.set(key(e.skillKey, e.providerNodeId), e);
     }
   }
 
@@ -45,10 +101,22 @@ export class SkillTable {
     return this.#entries.get(key(skillKey, providerNodeId));
   }
 
-  /** Stores (or replaces) a skill. */
-  put(entry: Omit<SkillEntry, "tags">): SkillEntry {
+  /**
+   * Stores (or replaces) a skill; null when a new remote skill is refused by the limits
+   * (counted in `stats.refused`).
+   */
+  put(entry: Omit<SkillEntry, "tags">): SkillEntry | null {
+    const k = key(entry.skillKey, entry.providerNodeId);
+    const old = this.#entries.get(k);
+    if (
+      old === undefined && !entry.isOwn && !this.#admit(entry.providerNodeId)
+    ) {
+      this.stats.refused++;
+      return null;
+    }
     const full: SkillEntry = { ...entry, tags: sheetTags(entry.sheet) };
-    this.#entries.set(key(entry.skillKey, entry.providerNodeId), full);
+    if (old !== undefined) this.#forget(old);
+    this.#add(full);
     const { sheet, tags: _tags, ...row } = full;
     this.#repo?.put({ ...row, sheetJson: pythonWireJson(sheet) });
     return full;
@@ -56,9 +124,11 @@ export class SkillTable {
 
   /** Removes a skill; returns whether it existed. */
   remove(skillKey: string, providerNodeId: string): boolean {
-    const existed = this.#entries.delete(key(skillKey, providerNodeId));
-    if (existed) this.#repo?.remove(skillKey, providerNodeId);
-    return existed;
+    const entry = this.#entries.get(key(skillKey, providerNodeId));
+    if (entry === undefined) return false;
+    this.#forget(entry);
+    this.#repo?.remove(skillKey, providerNodeId);
+    return true;
   }
 
   /** Every entry. */
@@ -86,6 +156,45 @@ export class SkillTable {
       default:
         return [];
     }
+  }
+
+  /** Whether a new remote skill of `provider` may come in, making room when the table is full. */
+  #admit(provider: string): boolean {
+    if ((this.#perProvider.get(provider) ?? 0) >= this.#maxPerProvider) {
+      return false;
+    }
+    if (this.#remote < this.#maxRemote) return true;
+    for (const e of this.#entries.values()) {
+      if (e.isOwn || this.#keep(e.providerNodeId)) continue;
+      this.remove(e.skillKey, e.providerNodeId);
+      this.stats.evicted++;
+      return true;
+    }
+    return false;
+  }
+
+  /** Whether one more remote skill of `provider` fits while loading. */
+  #fits(provider: string): boolean {
+    return this.#remote < this.#maxRemote &&
+      (this.#perProvider.get(provider) ?? 0) < this.#maxPerProvider;
+  }
+
+  #add(entry: SkillEntry): void {
+    this.#entries.set(key(entry.skillKey, entry.providerNodeId), entry);
+    if (entry.isOwn) return;
+    this.#remote++;
+    const p = entry.providerNodeId;
+    this.#perProvider.set(p, (this.#perProvider.get(p) ?? 0) + 1);
+  }
+
+  #forget(entry: SkillEntry): void {
+    this.#entries.delete(key(entry.skillKey, entry.providerNodeId));
+    if (entry.isOwn) return;
+    this.#remote--;
+    const p = entry.providerNodeId;
+    const n = (this.#perProvider.get(p) ?? 1) - 1;
+    if (n > 0) this.#perProvider.set(p, n);
+    else this.#perProvider.delete(p);
   }
 
   /** Removes remote skills whose TTL has passed; returns how many. */

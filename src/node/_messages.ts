@@ -20,8 +20,20 @@ import type { NodeDht } from "./_dht.ts";
 import { REACH_PLUGIN } from "./reach_check.ts";
 import type { ReachCheck } from "./reach_check.ts";
 
-/** Requests whose answers cost a node work and bytes: rated per remote address. */
-const RATED_TYPES = new Set(["JOIN_REQUEST", "SYNC_REQUEST", "QUERY"]);
+/**
+ * Messages that cost a node work, bytes or table space: rated per remote address. Honest
+ * gossip stays far below the rate: a node re-announces its skills every 300 s to `fanout`
+ * (3) peers, and each announcement makes at most 1 + 3 + 9 + 27 = 40 copies in the whole
+ * network (3 hops at most), so a neighbour passes on well under one a second per skill it
+ * relays; a provider announcing all its (at most 64) skills at once fits the burst.
+ */
+const RATED_TYPES = new Set([
+  "JOIN_REQUEST",
+  "SYNC_REQUEST",
+  "QUERY",
+  "ANNOUNCE",
+  "DEREGISTER",
+]);
 
 /** Collaborators of {@linkcode NodeMessages}. */
 export interface NodeMessagesDeps {
@@ -30,7 +42,7 @@ export interface NodeMessagesDeps {
   stats: NodeStats;
   /** Messages in and out by type, round trips. Default: not counted. */
   metrics?: NodeMetrics;
-  /** What one remote address may send of JOIN_REQUEST, SYNC_REQUEST and QUERY; null: no limit. */
+  /** What one remote address may send of JOIN_REQUEST, SYNC_REQUEST, QUERY, ANNOUNCE and DEREGISTER; null: no limit. */
   requestRate: RateLimiterOptions | null;
   log: Logger;
   discovery: Discovery;

@@ -178,6 +178,11 @@ export function wireNode(
     commit: (write) => storage.track(commits.write(write)),
     storage,
   }, policy);
+  const peers = new PeerTable(identity.nodeId, new PeerRepo(db), {
+    // In-memory networks (simulations) have no remote addresses to tell apart.
+    ...(options.transport ? { maxPeersPerAddress: null } : {}),
+    ...options.peers,
+  });
   const discovery: Discovery = new Discovery({
     self,
     signer: identity,
@@ -188,11 +193,19 @@ export function wireNode(
       return pk ? (ledger.get(pk)?.balance ?? 0) : 0;
     },
     load: () => provider.load,
-    peers: new PeerTable(identity.nodeId, new PeerRepo(db)),
-    skills: new SkillTable(new SkillRepo(db)),
+    peers,
+    // A full skill table keeps the skills of peers that answered us.
+    skills: new SkillTable(new SkillRepo(db), {
+      ...options.skills,
+      keep: (nodeId) => peers.isConfirmed(nodeId),
+    }),
     demand: new DemandRepo(db),
     logger: log.child("discovery"),
-  }, options.discovery);
+  }, {
+    // In-memory networks (simulations) run faster than real time: no forward budget.
+    ...(options.transport ? { forwardsPerSecond: null } : {}),
+    ...options.discovery,
+  });
   const assets = new NodeAssets({
     identity,
     db,
@@ -290,11 +303,27 @@ export function nodeOptionsFromConfig(
           host: config.node.host,
           port: config.node.sidecarPort,
           allowUploads: config.sidecar.allowUploads,
+          replayMemory: config.sidecar.replayMemory,
         },
       }
       : {}),
     ...options,
-    discovery: { fanout: config.network.gossipFanout, ...options.discovery },
+    discovery: {
+      fanout: config.network.gossipFanout,
+      forwardsPerSecond: config.network.gossipForwardsPerSecond,
+      ...options.discovery,
+    },
+    peers: {
+      maxPeers: config.network.maxPeers,
+      maxPeersPerAddress: config.network.maxPeersPerAddress,
+      exemptLoopback: config.network.exemptLoopback,
+      ...options.peers,
+    },
+    skills: {
+      maxRemoteSkills: config.network.maxRemoteSkills,
+      maxSkillsPerProvider: config.network.maxSkillsPerProvider,
+      ...options.skills,
+    },
     policy: {
       initialCredit: config.policy.initialCredit,
       minBalance: config.policy.minBalance,

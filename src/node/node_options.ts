@@ -7,7 +7,9 @@ import type {
   DiscoveryOptions,
   KademliaOptions,
   KademliaStats,
+  PeerTableOptions,
   Reply,
+  SkillTableOptions,
 } from "../discovery/mod.ts";
 import type { DhtStats } from "./_dht.ts";
 import type { RunContext, RunOutcome, TaskPolicy } from "../tasks/mod.ts";
@@ -34,6 +36,13 @@ export interface KnarrNodeOptions {
   transport?: Transport;
   /** Discovery timings and limits. */
   discovery?: DiscoveryOptions;
+  /**
+   * Peer table limits. Default: 4,096 peers, 8 unconfirmed ones added per remote address
+   * (no per-address cap on a custom transport), loopback exempt.
+   */
+  peers?: PeerTableOptions;
+  /** Remote skill limits. Default: 10,000 remote skills, 64 per provider. */
+  skills?: Omit<SkillTableOptions, "keep">;
   /** Kademlia DHT constants and limits (defaults: the original plugin's). */
   kademlia?: KademliaOptions;
   /** Inbound connection limits (TCP transport). */
@@ -43,9 +52,9 @@ export interface KnarrNodeOptions {
   /** Milliseconds an inbound connection may stay idle (TCP transport). Default 120000. */
   idleTimeoutMs?: number;
   /**
-   * JOIN_REQUEST, SYNC_REQUEST and QUERY messages one remote address may send (TCP transport);
-   * over it they are dropped and the connection closed. Null: no limit. Default 50 a second,
-   * 200 at once.
+   * JOIN_REQUEST, SYNC_REQUEST, QUERY, ANNOUNCE and DEREGISTER messages one remote address may
+   * send, together (TCP transport); over it they are dropped and the connection closed. Null:
+   * no limit. Default 50 a second, 200 at once.
    */
   requestRatePerAddress?: RateLimiterOptions | null;
   /** Unix-seconds clock for discovery and tasks. Default: the system clock. */
