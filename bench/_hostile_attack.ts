@@ -8,12 +8,14 @@
  */
 import { NODE_ATTACKS } from "./_hostile_node_attacks.ts";
 import type { AttackContext } from "./_hostile_node_attacks.ts";
+import { FLOOD_ATTACKS } from "./_hostile_flood_attacks.ts";
 import { RELAY_ATTACKS } from "./_hostile_relay_attacks.ts";
 import { SIDECAR_ATTACKS } from "./_hostile_sidecar_attacks.ts";
 
 /** Every attack by name. */
 export const ATTACKS = {
   ...NODE_ATTACKS,
+  ...FLOOD_ATTACKS,
   ...RELAY_ATTACKS,
   ...SIDECAR_ATTACKS,
 };

@@ -22,6 +22,8 @@ export interface AttackContext {
   seconds: number;
   /** Attack messages per second (floods: the most). */
   rate: number;
+  /** The target node's SQLite file, read (read-only) to count its tables after a flood. */
+  db?: string;
 }
 
 /** How long a connection attack waits, once over, for the server to close what is left. */
@@ -43,12 +45,12 @@ export class Pacer {
 }
 
 /** What one probe saw: a reply body, the connection closed, nothing, or no connection. */
-type Seen =
+export type Seen =
   | { kind: "reply"; message: Record<string, unknown> }
   | { kind: "closed" | "timeout" | "refused" };
 
 /** Dials from `source`, writes `bytes`, waits for one reply frame or the close. */
-async function probe(
+export async function probe(
   ctx: AttackContext,
   source: string,
   bytes: Uint8Array,
@@ -80,11 +82,11 @@ function randomHex(bytes: number): string {
   ).join("");
 }
 
-function framed(message: object): Uint8Array {
+export function framed(message: object): Uint8Array {
   return frameOf(encodeMessage(message));
 }
 
-async function signed<T extends MessageType>(
+export async function signed<T extends MessageType>(
   type: T,
   fields: MessageFields<T>,
   identity: Identity,
@@ -92,7 +94,7 @@ async function signed<T extends MessageType>(
   return await signMessage(type, fields, identity) as Message;
 }
 
-function sheet(name: string): JsonObject {
+export function sheet(name: string): JsonObject {
   return {
     name,
     version: "1.0.0",
@@ -104,7 +106,7 @@ function sheet(name: string): JsonObject {
 }
 
 /** Counts probes whose connection was closed (or left unanswered) as rejected. */
-class Tally {
+export class Tally {
   sent = 0;
   rejected = 0;
   closed = 0;

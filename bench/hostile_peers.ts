@@ -63,12 +63,16 @@ const PLAN: Record<
   "connection-flood": { target: "node", rate: 0 },
   "join-flood": { target: "node", rate: 2_000 },
   "query-flood": { target: "node", rate: 2_000 },
+  "join-flood-many": { target: "node", rate: 2_000 },
+  "announce-flood": { target: "node", rate: 2_000 },
   "relay-unsigned-flood": { target: "relay", rate: 14_000 },
   "relay-identity-squat": { target: "relay", rate: 50 },
   // 12 MB/s for 20 s at 16 consumers that never read: past each one's queue cap (8 MiB).
   "relay-slow-consumer": { target: "relay", rate: 200, seconds: 20 },
   "sidecar-slow-upload": { target: "sidecar", rate: 0 },
   "sidecar-quota": { target: "sidecar", rate: 50 },
+  // As fast as TLS allows, past the (benchmark-sized) replay memory.
+  "sidecar-signed-flood": { target: "sidecar", rate: 0, seconds: 12 },
 };
 const chosen = values.attacks === "all"
   ? Object.keys(PLAN)
@@ -206,10 +210,15 @@ await Deno.writeTextFile(
     'host = "127.0.0.1"',
     "port = 0",
     `storage = "${dir}/node.db"`,
+    "[network]",
+    // The attackers dial from loopback addresses of their own: cap them as remote ones.
+    "exempt_loopback = false",
     "[sidecar]",
     `asset_dir = "${dir}/assets"`,
     // Small, so that the quota attack reaches it within seconds.
     "max_total_size = 16777216",
+    // Small (the default is 100,000), so that the signed flood fills it within seconds.
+    "replay_memory = 4000",
     "[skills.echo]",
     'handler = "echo.ts:handle"',
     'description = "Echoes input text back"',
@@ -290,6 +299,7 @@ try {
           nodeId,
           seconds: PLAN[name]!.seconds ?? SECONDS,
           rate: PLAN[name]!.rate,
+          db: `${dir}/node.db`,
         };
         const attacker = new Deno.Command(PIN ? "taskset" : Deno.execPath(), {
           args: [
