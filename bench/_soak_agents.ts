@@ -145,6 +145,13 @@ export class SoakAgents {
     return open;
   }
 
+  /** Bytes the agents wrote that this process still holds (its sockets' backlog). */
+  queuedBytes(): number {
+    let bytes = 0;
+    for (const link of this.#links) bytes += link.queuedBytes();
+    return bytes;
+  }
+
   /** Closes every connection and waits until they are closed. */
   async close(): Promise<void> {
     await Promise.all(

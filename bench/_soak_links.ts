@@ -17,6 +17,8 @@ export interface AgentLink {
   write(bytes: Uint8Array): void;
   /** The registration was answered. */
   registered(): void;
+  /** Bytes written but still held by this process (not yet handed to the kernel). */
+  queuedBytes(): number;
   /** Closes and waits until closed. */
   close(): Promise<void>;
 }
@@ -25,6 +27,7 @@ export function socketLink(socket: Socket): AgentLink {
   return {
     write: (bytes) => void socket.write(bytes),
     registered: () => {},
+    queuedBytes: () => socket.writableLength,
     close: () =>
       new Promise<void>((resolve) => {
         if (socket.destroyed) return resolve();
@@ -76,6 +79,12 @@ export class SilentLink implements AgentLink {
 
   registered(): void {
     this.#reading = false;
+  }
+
+  queuedBytes(): number {
+    let bytes = 0;
+    for (const chunk of this.#queue) bytes += chunk.length;
+    return bytes;
   }
 
   write(bytes: Uint8Array): void {

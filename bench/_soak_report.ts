@@ -15,6 +15,10 @@ export interface Sample {
   agentsOpen: number;
   /** Connections the relay closed as too slow (queue bound or write deadline), so far. */
   closedSlow: number;
+  /** Bytes the generator's sockets still held (not yet handed to the kernel), KiB. */
+  generatorQueuedKiB: number;
+  /** How late the generator's sampling timer fired, ms (its event loop's delay). */
+  generatorLagMs: number;
   /** The relay's `frames_in` and `forwarded` counters, as of its latest metrics reply. */
   relayFramesIn: number;
   relayForwarded: number;
@@ -180,7 +184,7 @@ function printRun(
     }`,
   );
   out(
-    "     t  sent/s  relay in/s  fwd/s  recv/s  relay CPU  gen CPU  relay RSS  open  cut off",
+    "     t  sent/s  relay in/s  fwd/s  recv/s  relay CPU  gen CPU  gen held KiB  gen lag ms  relay RSS  open  cut off",
   );
   let previous: Sample | null = null;
   for (const s of f.samples) {
@@ -196,6 +200,8 @@ function printRun(
       }  ${int(s.deliveredPerSecond).padStart(6)}  ${
         s.relayCpu.toFixed(2).padStart(9)
       }  ${s.generatorCpu.toFixed(2).padStart(7)}  ${
+        int(s.generatorQueuedKiB).padStart(12)
+      }  ${int(s.generatorLagMs).padStart(10)}  ${
         s.relayRssMiB.toFixed(0).padStart(5)
       } MiB  ${String(s.agentsOpen).padStart(4)}  ${
         String(s.closedSlow).padStart(7)

@@ -155,6 +155,8 @@ async function soak(plan: SoakPlan, runIndex: number): Promise<RunFigures> {
         agentsOpen: agents.open,
         closedSlow: (metrics.closed_slow ?? 0) +
           (metrics.closed_write_timeout ?? 0),
+        generatorQueuedKiB: agents.queuedBytes() / 1024,
+        generatorLagMs: Math.max(0, now - last.t - SAMPLE_MS),
         relayFramesIn: metrics.frames_in ?? 0,
         relayForwarded: metrics.forwarded ?? 0,
       });
