@@ -14,6 +14,7 @@ import {
   withDeadline,
 } from "./mod.ts";
 import type { FrameConnectionOptions } from "./mod.ts";
+import net from "node:net";
 
 function echoServer(
   options: Partial<Parameters<typeof TcpServer.listen>[0]> = {},
@@ -24,6 +25,17 @@ function echoServer(
       for await (const body of conn.frames()) await conn.send(body);
     },
   );
+}
+
+/** A connection from `localAddress` that sends nothing; `closed` resolves when the server closes it. */
+async function silentFrom(localAddress: string, port: number) {
+  const socket = net.connect({ host: "127.0.0.1", port, localAddress });
+  socket.on("error", () => {});
+  const closed = new Promise<true>((resolve) =>
+    socket.on("close", () => resolve(true))
+  );
+  await new Promise((resolve) => socket.once("connect", resolve));
+  return { closed, destroy: () => socket.destroy() };
 }
 
 async function closedWithoutData(port: number): Promise<boolean> {
@@ -256,13 +268,13 @@ Deno.test("TcpServer with evictWhenFull makes room by closing the connection wai
   const talker = await dial("127.0.0.1", server.port);
   await talker.send(new Uint8Array([1]));
   await talker.readOne();
-  const silent = await dial("127.0.0.1", server.port);
+  const silent = await silentFrom("127.0.0.2", server.port);
   await until(2);
   const newcomer = await dial("127.0.0.1", server.port);
   try {
     await newcomer.send(new Uint8Array([2]));
     assertEquals(await newcomer.readOne(), new Uint8Array([2]));
-    assertEquals(await silent.readOne(), null);
+    assert(await silent.closed);
     assertEquals(server.stats.evicted, 1);
     assertEquals(server.stats.refusedTotal, 0);
     // Now both wait after a frame: the one waiting longest (talker) gives way.
@@ -274,8 +286,50 @@ Deno.test("TcpServer with evictWhenFull makes room by closing the connection wai
     last.close();
   } finally {
     talker.close();
-    silent.close();
+    silent.destroy();
     newcomer.close();
+  }
+});
+
+Deno.test("TcpServer with evictWhenFull refuses a newcomer from the address holding the most silent connections", async () => {
+  await using server = TcpServer.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    maxConnections: 3,
+    evictWhenFull: true,
+    handshakeTimeoutMs: 10_000,
+  }, async (conn) => {
+    for await (const body of conn.frames()) {
+      conn.completeHandshake();
+      await conn.send(body);
+    }
+  });
+  const hogs = [
+    await silentFrom("127.0.0.2", server.port),
+    await silentFrom("127.0.0.2", server.port),
+    await silentFrom("127.0.0.3", server.port),
+  ];
+  try {
+    while (server.stats.accepted < 3) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // Before: it was accepted, read from and took the place of another of its address's
+    // (a flood from many addresses churned through accept, read and eviction).
+    const more = await silentFrom("127.0.0.2", server.port);
+    assert(await more.closed);
+    assertEquals(server.stats, {
+      ...server.stats,
+      accepted: 3,
+      refusedTotal: 1,
+      evicted: 0,
+    });
+    // From an address holding fewer, it takes the place of the flooder's oldest.
+    const other = await silentFrom("127.0.0.3", server.port);
+    assert(await hogs[0]!.closed);
+    assertEquals(server.stats.evicted, 1);
+    other.destroy();
+  } finally {
+    for (const hog of hogs) hog.destroy();
   }
 });
 
@@ -314,6 +368,8 @@ class StallableConnection extends FrameConnection {
   }
 }
 
+const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 async function stallServer(count: number) {
   const closes: string[] = [];
   const conns: StallableConnection[] = [];
@@ -333,11 +389,10 @@ async function stallServer(count: number) {
       () => Deno.connect({ hostname: "127.0.0.1", port: server.port }),
     ),
   );
-  while (conns.length < count) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 1_000 && conns.length < count; i++) await sleepMs(5);
+  assertStrictEquals(conns.length, count);
   return { server, conns, clients, closes };
 }
-
-const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 Deno.test("TcpServer leaves the write deadline out while writes to many connections are overdue at once (overload, relay soak)", async () => {
   const { server, conns, clients, closes } = await stallServer(20);
@@ -363,7 +418,7 @@ Deno.test("TcpServer still closes the one connection whose write is overdue amon
     for (const conn of conns) {
       assert(conn.sendFrame(encodeFrame(new Uint8Array([1]))));
     }
-    while (closes.length === 0) await sleepMs(10);
+    for (let i = 0; i < 500 && closes.length === 0; i++) await sleepMs(10);
     assertEquals(closes, ["write_timeout"]);
     assert(conns[3]!.closed);
     assertStrictEquals(server.connectionCount, 19);
