@@ -9,6 +9,7 @@
 import { NODE_ATTACKS } from "./_hostile_node_attacks.ts";
 import type { AttackContext } from "./_hostile_node_attacks.ts";
 import { FLOOD_ATTACKS } from "./_hostile_flood_attacks.ts";
+import { HEAVY_ATTACKS } from "./_hostile_heavy_attacks.ts";
 import { RELAY_ATTACKS } from "./_hostile_relay_attacks.ts";
 import { SIDECAR_ATTACKS } from "./_hostile_sidecar_attacks.ts";
 
@@ -16,6 +17,7 @@ import { SIDECAR_ATTACKS } from "./_hostile_sidecar_attacks.ts";
 export const ATTACKS = {
   ...NODE_ATTACKS,
   ...FLOOD_ATTACKS,
+  ...HEAVY_ATTACKS,
   ...RELAY_ATTACKS,
   ...SIDECAR_ATTACKS,
 };

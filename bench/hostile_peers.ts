@@ -65,6 +65,8 @@ const PLAN: Record<
   "query-flood": { target: "node", rate: 2_000 },
   "join-flood-many": { target: "node", rate: 2_000 },
   "announce-flood": { target: "node", rate: 2_000 },
+  // 64 KiB to 1 MiB frames shaped to cost the most to decode and verify (≈ 20 MB/s).
+  "heavy-messages": { target: "node", rate: 50, seconds: 10 },
   "relay-unsigned-flood": { target: "relay", rate: 14_000 },
   "relay-identity-squat": { target: "relay", rate: 50 },
   // 12 MB/s for 20 s at 16 consumers that never read: past each one's queue cap (8 MiB).
