@@ -140,10 +140,9 @@ function withJunk(value: JsonValue, junk: JsonValue): JsonValue {
 function junkOf(shape: string, bytes: number, asString: boolean) {
   let text = HEAVY_SHAPES[shape]!(asString ? bytes >> 1 : bytes);
   if (asString && !text.startsWith('"')) text = JSON.stringify(text);
-  // A huge integer is built directly (a JSON parser may refuse it).
-  const value: JsonValue = shape === "longint" && !asString
-    ? BigInt(text)
-    : parseJson(text);
+  // Decoded only to sign it. A huge integer is built directly (a JSON parser may refuse it).
+  const value = (): JsonValue =>
+    shape === "longint" && !asString ? BigInt(text) : parseJson(text);
   return { text, value };
 }
 
@@ -179,7 +178,7 @@ export async function heavyBody(
   );
   if (variant === "signed" && carrier.signedJunk) {
     const real = await sign(
-      withJunk(base, junk.value) as Record<string, JsonValue>,
+      withJunk(base, junk.value()) as Record<string, JsonValue>,
     );
     placed.msg_id = real.msg_id!;
     placed.signature = real.signature!;
