@@ -9,17 +9,13 @@ import type {
   TaskResultRepo,
 } from "../store/mod.ts";
 import { type Logger, SILENT_LOGGER } from "../util/mod.ts";
-import { isJsonObject } from "../wire/mod.ts";
 import type { JsonObject, JsonValue, TaskRequest } from "../wire/mod.ts";
 import type { Clock } from "../discovery/mod.ts";
-import type {
-  ExecutableSkill,
-  SendMessage,
-  SkillExecutor,
-  TaskPolicy,
-} from "./types.ts";
+import type { SendMessage, SkillExecutor, TaskPolicy } from "./types.ts";
 import { checkRequest, failed } from "./_request_checks.ts";
 import { type Queued, taskWrite } from "./_task_record.ts";
+import { outcomeReply, pushResult } from "./_task_outcome.ts";
+import { SkillSlots } from "./_skill_slots.ts";
 import { STORAGE_UNAVAILABLE, TaskMemory } from "./_task_memory.ts";
 import type { TaskMetrics } from "./task_metrics.ts";
 
@@ -63,10 +59,7 @@ export class TaskProvider {
   #policy: TaskPolicy;
   #log: Logger;
   #seen = new Set<string>();
-  #running = 0;
-  #runningBySkill = new Map<string, number>();
-  #queues = new Map<string, Queued[]>();
-  #queued = 0;
+  #slots: SkillSlots;
   #background = new Set<Promise<void>>();
   #avgMs = new Map<string, number>();
   #closed = false;
@@ -78,16 +71,17 @@ export class TaskProvider {
     this.#policy = policy;
     this.#log = deps.logger ?? SILENT_LOGGER;
     this.#memory = new TaskMemory(deps.results);
+    this.#slots = new SkillSlots(policy.taskSlots);
   }
 
   /** Busy task slots (reported as load). */
   get load(): number {
-    return this.#running;
+    return this.#slots.running;
   }
 
   /** Tasks waiting for a slot. */
   get queued(): number {
-    return this.#queued;
+    return this.#slots.queued;
   }
 
   /** Answers a verified TASK_REQUEST from `senderNodeId` (the SHA-256 of its public key). */
@@ -141,9 +135,8 @@ export class TaskProvider {
     // 7. capacity: a skill runs up to its slots at once; past them its tasks wait in
     // the shared bounded queue. A full queue is PROVIDER_BUSY; a fast task whose wait
     // would outlast its deadline is RETRY_AFTER at once instead of a TIMEOUT later.
-    const slots = this.#slotsOf(skill);
-    const busy = (this.#runningBySkill.get(skill.name) ?? 0) >= slots;
-    if (busy && this.#queued >= this.#policy.maxQueueDepth) {
+    const busy = this.#slots.full(skill);
+    if (busy && this.#slots.queued >= this.#policy.maxQueueDepth) {
       return this.#refuse(request, skill.name, senderNodeId, {
         code: "PROVIDER_BUSY",
         message: "Provider queue is full",
@@ -154,8 +147,9 @@ export class TaskProvider {
       ? Math.min(request.timeout_ms, this.#policy.maxTaskTimeout * 1000)
       : request.timeout_ms;
     if (busy && !skill.slow) {
-      const ahead = this.#queues.get(skill.name)?.length ?? 0;
-      const waitMs = (Math.floor(ahead / slots) + 1) * avgMs;
+      const ahead = this.#slots.waiting(skill.name);
+      const waitMs = (Math.floor(ahead / this.#slots.slotsOf(skill)) + 1) *
+        avgMs;
       if (waitMs + avgMs > limitMs) {
         const seconds = Math.max(1, Math.ceil(waitMs / 1000));
         return this.#refuse(request, skill.name, senderNodeId, {
@@ -189,17 +183,17 @@ export class TaskProvider {
       admittedAt: this.#d.clock.now(),
     };
     // Asset fetching awaited: slots may have filled or freed meanwhile.
-    const full = (this.#runningBySkill.get(skill.name) ?? 0) >= slots;
+    const full = this.#slots.full(skill);
     if (!skill.slow) {
       if (!full) return await this.#run(job);
       return await new Promise<Reply<"TASK_RESULT">>((resolve) => {
         job.resolve = resolve;
-        this.#enqueue(job);
+        this.#slots.enqueue(job);
         job.timer = setTimeout(() => this.#expire(job), limitMs);
       });
     }
     if (full) {
-      const position = this.#enqueue(job);
+      const position = this.#slots.enqueue(job);
       return {
         type: "TASK_STATUS",
         fields: { task_id: taskId, status: "queued", reason: "", position },
@@ -224,18 +218,9 @@ export class TaskProvider {
     return reply;
   }
 
-  #slotsOf(skill: ExecutableSkill): number {
-    return Math.max(1, skill.slots ?? this.#policy.taskSlots);
-  }
-
   /** A queued fast task's deadline passed: it leaves the queue unrun and uncharged. */
   #expire(job: Queued): void {
-    const queue = this.#queues.get(job.skill.name);
-    const index = queue?.indexOf(job) ?? -1;
-    if (index < 0 || !job.resolve) return;
-    queue!.splice(index, 1);
-    this.#queued--;
-    if (queue!.length === 0) this.#queues.delete(job.skill.name);
+    if (!job.resolve || !this.#slots.remove(job)) return;
     const reply = failed(job.request.task_id, {
       code: "TIMEOUT",
       message: "Task timed out while queued",
@@ -245,15 +230,6 @@ export class TaskProvider {
       this.#persist(job, reply, 0, job.admittedAt, null).then(() => {})
         .finally(() => resolve(reply)),
     );
-  }
-
-  /** Queues a job for its skill's next free slot; returns its position in that queue. */
-  #enqueue(job: Queued): number {
-    let queue = this.#queues.get(job.skill.name);
-    if (!queue) this.#queues.set(job.skill.name, queue = []);
-    queue.push(job);
-    this.#queued++;
-    return queue.length;
   }
 
   async #run(job: Queued): Promise<Reply<"TASK_RESULT">> {
@@ -269,11 +245,7 @@ export class TaskProvider {
       await this.#persist(job, reply, 0, started, null);
       return reply;
     }
-    this.#running++;
-    this.#runningBySkill.set(
-      skill.name,
-      (this.#runningBySkill.get(skill.name) ?? 0) + 1,
-    );
+    this.#slots.start(skill.name);
     let outcome;
     try {
       outcome = await this.#d.executor.run(skill.name, job.input, {
@@ -284,10 +256,7 @@ export class TaskProvider {
     } catch (error) {
       outcome = { status: "error" as const, detail: (error as Error).message };
     } finally {
-      this.#running--;
-      const left = (this.#runningBySkill.get(skill.name) ?? 1) - 1;
-      if (left > 0) this.#runningBySkill.set(skill.name, left);
-      else this.#runningBySkill.delete(skill.name);
+      this.#slots.finish(skill.name);
     }
     // The next queued run starts while this one's result is written and sent.
     this.#drain(skill.name);
@@ -297,43 +266,12 @@ export class TaskProvider {
       skill.name,
       (this.#avgMs.get(skill.name) ?? wallMs) * 0.8 + wallMs * 0.2,
     );
-    let reply: Reply<"TASK_RESULT">;
-    let price = 0;
-    if (outcome.status === "ok" && isJsonObject(outcome.output)) {
-      price = sheetPrice(skill.sheet);
-      reply = {
-        type: "TASK_RESULT",
-        fields: {
-          task_id: request.task_id,
-          status: "completed",
-          output_data: outcome.output,
-          error: {},
-        },
-      };
-    } else if (outcome.status === "timeout") {
-      reply = failed(request.task_id, {
-        code: "TIMEOUT",
-        message: "Task timed out",
-      });
-    } else if (outcome.status === "invalid_input") {
-      // The handler's own input check (a bridged tool's JSON Schema): the caller's mistake.
-      reply = failed(request.task_id, {
-        code: "INVALID_INPUT",
-        message: outcome.message,
-      });
-    } else {
-      this.#log.warn(
-        `Skill "${skill.name}" failed for task ${request.task_id}: ${
-          outcome.status === "error"
-            ? outcome.detail.split("\n")[0]
-            : "output is not a JSON object"
-        }`,
-      );
-      reply = failed(request.task_id, {
-        code: "HANDLER_ERROR",
-        message: "Handler execution failed",
-      });
-    }
+    const { reply, price } = outcomeReply(
+      outcome,
+      request.task_id,
+      skill,
+      this.#log,
+    );
     return await this.#persist(job, reply, price, started, wallMs);
   }
 
@@ -362,7 +300,7 @@ export class TaskProvider {
       memory: this.#memory,
     });
     // Tasks still running will want the same commit soon.
-    const expectMore = this.#running > 0 || this.#queued > 0;
+    const expectMore = this.#slots.running > 0 || this.#slots.queued > 0;
     let sent: Reply<"TASK_RESULT"> | null = null;
     try {
       const stored = this.#d.commit
@@ -395,39 +333,18 @@ export class TaskProvider {
 
   async #runAndPush(job: Queued): Promise<void> {
     const reply = await this.#run(job);
-    const to = {
-      host: job.request.requester_host,
-      port: job.request.requester_port,
-    };
-    for (let attempt = 0; attempt < 3 && !this.#closed; attempt++) {
-      try {
-        await this.#d.send(to, "TASK_RESULT", reply.fields, {
-          timeoutMs: 10_000,
-        });
-        return;
-      } catch (error) {
-        this.#log.warn(
-          `Cannot push result of task ${job.request.task_id} to ${to.host}:${to.port}: ${
-            (error as Error).message
-          }`,
-        );
-        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
-      }
-    }
+    await pushResult(this.#d.send, job, reply, {
+      closed: () => this.#closed,
+      log: this.#log,
+    });
   }
 
   /** Starts queued runs of a skill while it has free slots. */
   #drain(name: string): void {
-    const queue = this.#queues.get(name);
-    while (!this.#closed && queue && queue.length > 0) {
-      const next = queue[0]!;
-      if ((this.#runningBySkill.get(name) ?? 0) >= this.#slotsOf(next.skill)) {
-        return;
-      }
-      queue.shift();
-      this.#queued--;
+    for (;;) {
+      const next = this.#closed ? undefined : this.#slots.next(name);
+      if (next === undefined) return;
       clearTimeout(next.timer);
-      if (queue.length === 0) this.#queues.delete(name);
       if (next.resolve) {
         const resolve = next.resolve;
         this.#spawn(
@@ -465,18 +382,14 @@ export class TaskProvider {
   /** Stops taking queued work and waits for running tasks; idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const queue of this.#queues.values()) {
-      for (const job of queue) {
-        clearTimeout(job.timer);
-        this.#memory.end(job.request.task_id);
-        job.resolve?.(failed(job.request.task_id, {
-          code: "PROVIDER_BUSY",
-          message: "Provider is shutting down",
-        }));
-      }
+    for (const job of this.#slots.clear()) {
+      clearTimeout(job.timer);
+      this.#memory.end(job.request.task_id);
+      job.resolve?.(failed(job.request.task_id, {
+        code: "PROVIDER_BUSY",
+        message: "Provider is shutting down",
+      }));
     }
-    this.#queues.clear();
-    this.#queued = 0;
     while (this.#background.size > 0) {
       await Promise.allSettled([...this.#background]);
     }
