@@ -3,7 +3,8 @@
  * it last heard and the tasks that ended since its last task (`id:` is the task's
  * sequence number, so a reconnecting page resumes where it was).
  */
-import { TASK_ROWS, taskRow } from "./_sections.ts";
+import { TASK_ROWS } from "./_format.ts";
+import { taskRow } from "./_sections.ts";
 import type { TaskView } from "./types.ts";
 
 const encoder = new TextEncoder();

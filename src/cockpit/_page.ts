@@ -9,9 +9,9 @@ import {
   peersSection,
   relaySection,
   skillsSection,
-  TASK_ROWS,
   tasksSection,
 } from "./_sections.ts";
+import { TASK_ROWS } from "./_format.ts";
 import type { CockpitSource, TaskView } from "./types.ts";
 
 /** Seconds per point of the chart's series. */

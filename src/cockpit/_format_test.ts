@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/assert.ts";
-import { ago, bytes, duration, millis } from "./_sections.ts";
+import { ago, bytes, duration, millis } from "./_format.ts";
 import { escapeHtml, html } from "./_html.ts";
 
 Deno.test("The cockpit's number formats", () => {
