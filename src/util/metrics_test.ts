@@ -5,7 +5,8 @@ import {
   assertStrictEquals,
   assertThrows,
 } from "../../tests/assert.ts";
-import { bucketQuantile, MetricsRegistry } from "./metrics.ts";
+import { bucketQuantile } from "./metrics.ts";
+import { MetricsRegistry } from "./metrics_registry.ts";
 
 /** What parse-prometheus-text-format returns for one family. */
 interface ParsedFamily {

@@ -16,9 +16,9 @@ export {
   HistogramChild,
   LATENCY_BUCKETS_S,
   MetricFamily,
-  MetricsRegistry,
   ValueChild,
 } from "./metrics.ts";
+export { MetricsRegistry } from "./metrics_registry.ts";
 export type { MetricType, Sample } from "./metrics.ts";
 export { LogThrottle } from "./log_throttle.ts";
 export type { LogThrottleOptions } from "./log_throttle.ts";
