@@ -29,6 +29,8 @@ export interface FrameConnectionOptions extends ConnectionLimits {
   clock?: { now(): number };
   /** Called once, synchronously, when a connection closes (its queue is already dropped). */
   onClose?(conn: FrameConnection): void;
+  /** Called once, synchronously, when an open connection completes its handshake. */
+  onHandshake?(conn: FrameConnection): void;
 }
 
 const SYSTEM_CLOCK = { now: () => performance.now() };
@@ -192,7 +194,9 @@ export class FrameConnection {
 
   /** Marks the protocol's handshake done: the handshake deadline no longer applies. */
   completeHandshake(): void {
+    if (this.#handshaken) return;
     this.#handshaken = true;
+    if (!this.#closed) this.#options.onHandshake?.(this);
   }
 
   /** Frames `body` and resolves once it is written; rejects when the connection closes first. */

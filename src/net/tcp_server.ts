@@ -24,9 +24,10 @@ export interface TcpServerOptions<
    * At `maxConnections`, close a connection waiting for a frame to make room, rather than
    * refusing the newcomer: idle and slow-dripping connections cannot lock honest peers out.
    * Silent ones (no whole frame yet) go first: the oldest of the address holding the most of
-   * them; a newcomer from that address itself is refused instead (a flood from many addresses
-   * is then refused at accept rather than churned through accept, read and eviction). Without
-   * silent ones, the connection idle longest goes. Needs an idle timeout. Default false.
+   * them; a newcomer from an address holding silent ones itself, within one of the most, is
+   * refused instead (a flood from many addresses is then refused at accept rather than
+   * churned through accept, read and eviction). Without silent ones, the connection idle
+   * longest goes. Needs an idle timeout. Default false.
    */
   evictWhenFull?: boolean;
   /** Largest frame body. Default 1 MiB. */
@@ -115,6 +116,8 @@ export class TcpServer<C extends FrameConnection = FrameConnection> {
   #refusals: LogThrottle;
   #open = new Set<C>();
   #perAddress = new Map<string, number>();
+  /** Open connections that have not completed their handshake (sent no whole frame), by address. */
+  #silent = new Map<string, number>();
   #tasks = new Set<Promise<void>>();
   // Resolved when accepting stopped; accepting is a promise chain, not an async loop: an
   // await per connection costs more than a reaction.
@@ -150,6 +153,8 @@ export class TcpServer<C extends FrameConnection = FrameConnection> {
       idleTimeoutMs,
       maxFrameBytes: options.maxFrameBytes ?? 1_048_576,
       onClose: (conn) => this.#forget(conn as C),
+      onHandshake: (conn) =>
+        this.#count(this.#silent, conn.remote.hostname, -1),
     };
     const deadlines = [
       idleTimeoutMs,
@@ -229,6 +234,7 @@ export class TcpServer<C extends FrameConnection = FrameConnection> {
       const conn = new this.#connectionClass(raw, this.#connectionOptions);
       this.#open.add(conn);
       this.#perAddress.set(host, perAddress + 1);
+      if (!conn.handshaken) this.#count(this.#silent, host, 1);
       this.#run(conn);
     }
     this.#acceptNext();
@@ -240,33 +246,36 @@ export class TcpServer<C extends FrameConnection = FrameConnection> {
    */
   #makeRoom(host: string): boolean {
     if (!this.#options.evictWhenFull) return false;
-    // Silent connections by address (how many, the oldest), and the idle one waiting longest.
-    const silent = new Map<string, { count: number; oldest: C }>();
-    let idle: C | null = null;
-    this.#open.forEach((conn) => {
-      const since = conn.waitingSince;
-      if (since < 0 || conn.closed) return;
-      if (conn.handshaken) {
-        if (idle === null || since < idle.waitingSince) idle = conn;
-        return;
-      }
-      const from = silent.get(conn.remote.hostname);
-      if (from === undefined) {
-        silent.set(conn.remote.hostname, { count: 1, oldest: conn });
-      } else {
-        from.count++;
-        if (since < from.oldest.waitingSince) from.oldest = conn;
+    // Counted as connections come, handshake and go: a flood refused here costs no scan.
+    let most = 0;
+    let mostHost = "";
+    this.#silent.forEach((count, from) => {
+      if (count > most) {
+        most = count;
+        mostHost = from;
       }
     });
-    let most: { count: number; oldest: C } | null = null;
-    silent.forEach((from) => {
-      if (from.count > (most?.count ?? 0)) most = from;
-    });
-    let victim: C | null = idle;
-    if (most !== null) {
-      const { count, oldest } = most as { count: number; oldest: C };
-      if ((silent.get(host)?.count ?? 0) >= count) return false;
-      victim = oldest;
+    let victim: C | null = null;
+    if (most > 0) {
+      // An address holding within one of the most is refused: a flood from many addresses
+      // would otherwise churn, each newcomer evicting one of an address holding one more.
+      const own = this.#silent.get(host) ?? 0;
+      if (own > 0 && own >= most - 1) return false;
+      // Its oldest silent connection: the first of them in accept order.
+      for (const conn of this.#open) {
+        if (
+          !conn.handshaken && !conn.closed && conn.remote.hostname === mostHost
+        ) {
+          victim = conn;
+          break;
+        }
+      }
+    } else {
+      this.#open.forEach((conn) => {
+        const since = conn.waitingSince;
+        if (since < 0 || conn.closed) return;
+        if (victim === null || since < victim.waitingSince) victim = conn;
+      });
     }
     if (victim === null) return false;
     this.stats.evicted++;
@@ -275,6 +284,13 @@ export class TcpServer<C extends FrameConnection = FrameConnection> {
       "evicted",
     );
     return true;
+  }
+
+  /** Adds `delta` to the count of `key` (a count of 0 is removed). */
+  #count(counts: Map<string, number>, key: string, delta: number): void {
+    const n = (counts.get(key) ?? 0) + delta;
+    if (n > 0) counts.set(key, n);
+    else counts.delete(key);
   }
 
   #acceptFailed(error: unknown): void {
@@ -337,9 +353,8 @@ export class TcpServer<C extends FrameConnection = FrameConnection> {
   #forget(conn: C): void {
     if (!this.#open.delete(conn)) return;
     const host = conn.remote.hostname;
-    const left = (this.#perAddress.get(host) ?? 1) - 1;
-    if (left <= 0) this.#perAddress.delete(host);
-    else this.#perAddress.set(host, left);
+    this.#count(this.#perAddress, host, -1);
+    if (!conn.handshaken) this.#count(this.#silent, host, -1);
     this.#options.onClose?.(conn);
   }
 

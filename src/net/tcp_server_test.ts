@@ -295,7 +295,7 @@ Deno.test("TcpServer with evictWhenFull refuses a newcomer from the address hold
   await using server = TcpServer.listen({
     hostname: "127.0.0.1",
     port: 0,
-    maxConnections: 3,
+    maxConnections: 5,
     evictWhenFull: true,
     handshakeTimeoutMs: 10_000,
   }, async (conn) => {
@@ -304,28 +304,34 @@ Deno.test("TcpServer with evictWhenFull refuses a newcomer from the address hold
       await conn.send(body);
     }
   });
-  const hogs = [
-    await silentFrom("127.0.0.2", server.port),
-    await silentFrom("127.0.0.2", server.port),
-    await silentFrom("127.0.0.3", server.port),
-  ];
+  const hogs = [];
+  for (const from of ["2", "2", "2", "3", "4"]) {
+    hogs.push(await silentFrom(`127.0.0.${from}`, server.port));
+  }
   try {
-    while (server.stats.accepted < 3) {
+    while (server.stats.accepted < 5) {
       await new Promise((r) => setTimeout(r, 5));
     }
-    // Before: it was accepted, read from and took the place of another of its address's
-    // (a flood from many addresses churned through accept, read and eviction).
-    const more = await silentFrom("127.0.0.2", server.port);
-    assert(await more.closed);
+    // Before: each was accepted, read from and took the place of another silent connection
+    // (a flood from many addresses churned through accept, read and eviction). Now an
+    // address holding the most (3), or within one of it, is refused at accept.
+    for (const from of ["2", "2"]) {
+      const more = await silentFrom(`127.0.0.${from}`, server.port);
+      assert(await more.closed);
+    }
     assertEquals(server.stats, {
       ...server.stats,
-      accepted: 3,
-      refusedTotal: 1,
+      accepted: 5,
+      refusedTotal: 2,
       evicted: 0,
     });
-    // From an address holding fewer, it takes the place of the flooder's oldest.
+    // An address holding one (3 behind the most) takes the place of the flooder's oldest.
     const other = await silentFrom("127.0.0.3", server.port);
     assert(await hogs[0]!.closed);
+    assertEquals(server.stats.evicted, 1);
+    // Now 2, 2 and 1: the address holding one is within one of the most.
+    const refused = await silentFrom("127.0.0.4", server.port);
+    assert(await refused.closed);
     assertEquals(server.stats.evicted, 1);
     other.destroy();
   } finally {
