@@ -4,21 +4,14 @@ import { JsonFloat, type JsonObject, type JsonValue } from "./json_value.ts";
 /** Deepest nesting accepted; Python's decoder gives up near its recursion limit of 1000. */
 export const MAX_JSON_DEPTH = 1000;
 
-const NUMBER_RE = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
-const FLOAT_CHARS_RE = /[.eE]/;
-// deno-lint-ignore no-control-regex -- control characters end a plain run (JSON forbids them raw)
-const PLAIN_RUN_RE = /[^"\\\x00-\x1f]*/y;
-const HEX4_RE = /^[0-9a-fA-F]{4}$/;
+/**
+ * Most digits of an integer: Python (3.11 and later) refuses to convert longer ones
+ * (`sys.int_max_str_digits`), so the original can neither read nor sign them, and
+ * converting them costs time quadratic in their length.
+ */
+export const MAX_INTEGER_DIGITS = 4300;
 
-/** Turns a number lexeme and its value into a JSON value of the wire model. */
-function numberOf(value: number, source: string): JsonValue {
-  if (FLOAT_CHARS_RE.test(source)) {
-    return Number.isInteger(value) || !Number.isFinite(value)
-      ? new JsonFloat(value)
-      : value;
-  }
-  return Number.isSafeInteger(value) ? value : BigInt(source);
-}
+const HEX4_RE = /^[0-9a-fA-F]{4}$/;
 
 /** Sets a key without invoking the `__proto__` setter, as `JSON.parse` does. */
 function setKey(obj: JsonObject, key: string, value: JsonValue): void {
@@ -117,15 +110,68 @@ class Parser {
   }
 
   #number(): JsonValue {
-    NUMBER_RE.lastIndex = this.#i;
-    const m = NUMBER_RE.exec(this.#s);
-    if (m === null) {
+    const s = this.#s;
+    const start = this.#i;
+    let i = start;
+    let c = s.charCodeAt(i);
+    if (c === 0x2d) c = s.charCodeAt(++i);
+    if (c === 0x30) {
+      c = s.charCodeAt(++i);
+    } else if (c >= 0x31 && c <= 0x39) {
+      do c = s.charCodeAt(++i); while (c >= 0x30 && c <= 0x39);
+    } else {
+      this.#fail(start < s.length ? "unexpected character" : "unexpected end");
+    }
+    const integerEnd = i;
+    // A fraction or exponent without digits is not part of the number (the next token fails).
+    if (c === 0x2e) {
+      c = s.charCodeAt(i + 1);
+      if (c >= 0x30 && c <= 0x39) {
+        i += 2;
+        while ((c = s.charCodeAt(i)) >= 0x30 && c <= 0x39) i++;
+      } else {
+        c = 0x2e;
+      }
+    }
+    if (c === 0x65 || c === 0x45) {
+      let j = i + 1;
+      let d = s.charCodeAt(j);
+      if (d === 0x2b || d === 0x2d) d = s.charCodeAt(++j);
+      if (d >= 0x30 && d <= 0x39) {
+        do d = s.charCodeAt(++j); while (d >= 0x30 && d <= 0x39);
+        i = j;
+      }
+    }
+    this.#i = i;
+    if (i === integerEnd) return this.#integer(start, i);
+    const value = Number(s.slice(start, i));
+    return Number.isInteger(value) || !Number.isFinite(value)
+      ? new JsonFloat(value)
+      : value;
+  }
+
+  /** The integer lexeme `start`..`end`: a number, or a bigint past 2^53. */
+  #integer(start: number, end: number): number | bigint {
+    const s = this.#s;
+    const negative = s.charCodeAt(start) === 0x2d;
+    const digits = end - start - (negative ? 1 : 0);
+    if (digits <= 15) {
+      // Exact in a double: no string made.
+      let value = 0;
+      for (let k = negative ? start + 1 : start; k < end; k++) {
+        value = value * 10 + (s.charCodeAt(k) - 0x30);
+      }
+      return negative ? -value : value;
+    }
+    if (digits > MAX_INTEGER_DIGITS) {
+      this.#i = start;
       this.#fail(
-        this.#i < this.#s.length ? "unexpected character" : "unexpected end",
+        `integer of ${digits} digits exceeds the limit of ${MAX_INTEGER_DIGITS}`,
       );
     }
-    this.#i = NUMBER_RE.lastIndex;
-    return numberOf(Number(m[0]), m[0]);
+    const source = s.slice(start, end);
+    const value = Number(source);
+    return Number.isSafeInteger(value) ? value : BigInt(source);
   }
 
   #enter(depth: number): void {
@@ -176,14 +222,38 @@ class Parser {
   #string(): string {
     const s = this.#s;
     const first = this.#i + 1;
-    // Skip the run without quotes, escapes or control characters in one regex step.
-    PLAIN_RUN_RE.lastIndex = first;
-    PLAIN_RUN_RE.test(s);
-    let i = PLAIN_RUN_RE.lastIndex;
-    if (s.charCodeAt(i) === 0x22) {
-      this.#i = i + 1;
-      return s.slice(first, i);
+    let i = first;
+    // Plain characters up to the closing quote: one slice, nothing else made.
+    for (;;) {
+      const c = s.charCodeAt(i);
+      if (c === 0x22) {
+        this.#i = i + 1;
+        return s.slice(first, i);
+      }
+      // A backslash, a control character, or the end of the text (NaN).
+      if (c === 0x5c || !(c >= 0x20)) break;
+      i++;
     }
+    if (s.charCodeAt(i) === 0x5c) {
+      // Escapes: the built-in parser decodes the whole literal, if it is valid.
+      const end = closingQuote(s, i);
+      if (end !== -1) {
+        try {
+          const value = JSON.parse(s.slice(first - 1, end + 1)) as string;
+          this.#i = end + 1;
+          return value;
+        } catch {
+          // Invalid: the loop below finds where.
+        }
+      }
+    }
+    return this.#escapedString(first);
+  }
+
+  /** The string from `first`, escapes decoded one by one; throws where it is invalid. */
+  #escapedString(first: number): string {
+    const s = this.#s;
+    let i = first;
     let out = "";
     let start = first;
     for (;;) {
@@ -225,5 +295,19 @@ class Parser {
       }
       start = i;
     }
+  }
+}
+
+/** Index of the quote closing a string whose backslash is at `from`; -1 when none. */
+function closingQuote(s: string, from: number): number {
+  let j = from;
+  for (;;) {
+    j = s.indexOf('"', j);
+    if (j === -1) return -1;
+    // Escaped when an odd number of backslashes precede it.
+    let k = j - 1;
+    while (s.charCodeAt(k) === 0x5c) k--;
+    if (((j - 1 - k) & 1) === 0) return j;
+    j++;
   }
 }

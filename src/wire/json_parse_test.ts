@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
 import { parseJson } from "./json_parse.ts";
+import { MAX_INTEGER_DIGITS } from "./_json_parser.ts";
 import { float, JsonFloat, toNumber } from "./json_value.ts";
 
 Deno.test("parseJson() keeps Python's int/float distinction", async (t) => {
@@ -29,6 +30,23 @@ Deno.test("parseJson() keeps Python's int/float distinction", async (t) => {
       [9007199254740991, 9007199254740993n, -(10n ** 30n)],
     );
   });
+  await t.step(
+    "integers of more than 4,300 digits are refused, as Python does",
+    () => {
+      // Python 3.11+ cannot convert longer ones, and BigInt() of a 1 MiB lexeme
+      // costs time quadratic in its length (a cheap way to stall a node).
+      const longest = "9".repeat(MAX_INTEGER_DIGITS);
+      assertEquals(parseJson(`[-${longest}]`), [-BigInt(longest)]);
+      assertThrows(
+        () => parseJson(`{"n": ${longest}9}`),
+        SyntaxError,
+        `integer of ${MAX_INTEGER_DIGITS + 1} digits exceeds the limit`,
+      );
+      // Fractions and exponents are floats, whatever their length.
+      const v = parseJson(`[${"1".repeat(5000)}.5]`) as JsonFloat[];
+      assertEquals(v[0]!.value, Infinity);
+    },
+  );
   await t.step("huge float lexemes stay floats", () => {
     const v = parseJson("[1e400, 12345678901234567890.0]") as JsonFloat[];
     assertEquals(v.map((x) => x.value), [Infinity, 12345678901234567890]);
