@@ -13,6 +13,7 @@ import type {
 } from "../wire/mod.ts";
 import type { SendMessage, TaskOutcome, TaskPolicy } from "./types.ts";
 import { consumerWrite } from "./_consumer_record.ts";
+import { fail, raceTimeout, whereOf } from "./_consumer_outcome.ts";
 
 /** Collaborators of {@linkcode TaskConsumer}. */
 export interface TaskConsumerDeps {
@@ -61,15 +62,6 @@ export interface TaskRequestOptions {
 interface Pending {
   providerNodeId: string;
   resolve: (result: TaskResult) => void;
-}
-
-function fail(taskId: string, code: string, message: string): TaskOutcome {
-  return {
-    task_id: taskId,
-    status: "failed",
-    output_data: {},
-    error: { code, message },
-  };
 }
 
 /** Runs tasks on remote providers. */
@@ -371,36 +363,5 @@ export class TaskConsumer {
       },
       msgId: message.msg_id,
     };
-  }
-}
-
-function whereOf(provider: QueryResult): NonNullable<TaskOutcome["provider"]> {
-  return {
-    node_id: provider.node_id,
-    host: provider.host,
-    port: provider.port,
-    sidecar_port: provider.sidecar_port,
-  };
-}
-
-async function raceTimeout<T>(
-  promise: Promise<T>,
-  ms: number,
-  signal?: AbortSignal,
-): Promise<T | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort = () => {};
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<null>((resolve) => {
-        timer = setTimeout(() => resolve(null), Math.max(0, ms));
-        onAbort = () => resolve(null);
-        signal?.addEventListener("abort", onAbort, { once: true });
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
   }
 }
