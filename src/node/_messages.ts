@@ -9,6 +9,7 @@ import type { Logger, RateLimiterOptions } from "../util/mod.ts";
 import {
   decodeMessage,
   encodeMessage,
+  peekStringField,
   signMessage,
   verifyMessage,
 } from "../wire/mod.ts";
@@ -18,6 +19,11 @@ import type { NodeStats } from "./node_options.ts";
 import type { Transport } from "./transport.ts";
 import type { NodeDht } from "./_dht.ts";
 import { REACH_PLUGIN } from "./reach_check.ts";
+import {
+  inboundLimit,
+  type InboundSizeState,
+  SMALL_MESSAGE_BYTES,
+} from "./_inbound_size.ts";
 import type { ReachCheck } from "./reach_check.ts";
 
 /**
@@ -50,6 +56,8 @@ export interface NodeMessagesDeps {
   consumer: TaskConsumer;
   dht: NodeDht;
   reach: ReachCheck;
+  /** What decides how large a received message may be. */
+  sizes: InboundSizeState;
 }
 
 /** Decodes, verifies and dispatches received bodies; sends and verifies exchanges. */
@@ -107,6 +115,11 @@ export class NodeMessages {
     body: Uint8Array,
     remoteHost: string,
   ): Promise<Uint8Array | null | "close"> {
+    // Large frames are refused by their type's limit before a parse costs anything.
+    if (body.length > SMALL_MESSAGE_BYTES) {
+      const refusal = await this.#oversized(body, remoteHost);
+      if (refusal !== null) return refusal;
+    }
     let decoded;
     try {
       decoded = decodeMessage(body);
@@ -182,6 +195,43 @@ export class NodeMessages {
       );
       return "close";
     }
+  }
+
+  /**
+   * Null when `body` is within its type's limit; otherwise the answer to a message too
+   * large: INPUT_TOO_LARGE for a TASK_REQUEST that names its task, else a closed connection.
+   */
+  async #oversized(
+    body: Uint8Array,
+    remoteHost: string,
+  ): Promise<Uint8Array | "close" | null> {
+    const type = peekStringField(body, "type");
+    const limit = inboundLimit(type, this.#d.sizes);
+    if (body.length <= limit) return null;
+    this.reject(
+      "too large",
+      `${
+        type ?? "message"
+      } of ${body.length} bytes from ${remoteHost} (at most ${limit})`,
+    );
+    const taskId = type === "TASK_REQUEST"
+      ? peekStringField(body, "task_id")
+      : null;
+    if (taskId === null) return "close";
+    // The caller learns why, as it would from a parsed request over its skill's limit.
+    const largest = this.#d.sizes.largestInput();
+    const signed = await signMessage("TASK_RESULT", {
+      task_id: taskId,
+      status: "failed",
+      output_data: {},
+      error: {
+        code: "INPUT_TOO_LARGE",
+        message:
+          `Request is ${body.length} bytes; the largest input a skill here takes is ${largest} bytes`,
+      },
+    } as never, this.#d.identity);
+    this.#d.metrics?.sent("TASK_RESULT");
+    return encodeMessage(signed);
   }
 
   /** Writes the pending summary of suppressed drop warnings; call once when the node closes. */

@@ -6,6 +6,7 @@ import {
   Kademlia,
   KADEMLIA_PLUGIN,
   PeerTable,
+  sheetMaxInputSize,
   SkillTable,
   SYSTEM_CLOCK,
 } from "../discovery/mod.ts";
@@ -261,6 +262,16 @@ export function wireNode(
     provider,
     consumer,
     dht,
+    sizes: {
+      largestInput: () => {
+        let largest = 0;
+        for (const entry of discovery.skills.own()) {
+          largest = Math.max(largest, sheetMaxInputSize(entry.sheet));
+        }
+        return largest;
+      },
+      awaitingResults: () => consumer.awaiting > 0,
+    },
     reach: new ReachCheck({
       nodeId: identity.nodeId,
       send: (to, type, fields, opts) =>

@@ -341,6 +341,11 @@ export class TaskConsumer {
     };
   }
 
+  /** Tasks whose result we wait to be pushed (or to come back on the request's connection). */
+  get awaiting(): number {
+    return this.#pending.size;
+  }
+
   /** Accepts a pushed TASK_RESULT from the provider we are waiting on; answers an ACK. */
   onPushedResult(message: TaskResult, senderNodeId: string): Reply {
     const pending = this.#pending.get(message.task_id);

@@ -1,0 +1,159 @@
+/**
+ * A node refuses a large frame by its message type's limit before it parses it (found by
+ * bench/hostile_peers.ts heavy-messages: 1 MiB frames of junk nesting took the honest
+ * p99 from 24 ms to over a second).
+ */
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { Identity } from "../src/crypto/mod.ts";
+import { KnarrNode } from "../src/node/mod.ts";
+import {
+  decodeMessage,
+  encodeFrame,
+  encodeMessage,
+  signMessage,
+} from "../src/wire/mod.ts";
+import { ECHO_SHEET } from "./fixtures/sheets.ts";
+
+/** Sends one frame on a new connection; the reply's message, or null when closed first. */
+async function exchange(
+  port: number,
+  body: Uint8Array,
+): Promise<Record<string, unknown> | null> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(encodeFrame(body));
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    const chunk = new Uint8Array(65_536);
+    for (;;) {
+      const n = await conn.read(chunk).catch(() => null);
+      if (n === null) return null;
+      chunks.push(chunk.slice(0, n));
+      size += n;
+      const got = new Uint8Array(size);
+      let at = 0;
+      for (const c of chunks) {
+        got.set(c, at);
+        at += c.length;
+      }
+      if (size >= 4 && size >= 4 + new DataView(got.buffer).getUint32(0)) {
+        return decodeMessage(got.subarray(4)) as Record<string, unknown>;
+      }
+    }
+  } finally {
+    conn.close();
+  }
+}
+
+/** Junk that is slow to parse: `n` bytes of nested arrays, in an unknown key. */
+function junk(n: number): unknown {
+  return JSON.parse("[" + Array(Math.floor(n / 4)).fill("[1]").join(",") + "]");
+}
+
+async function startProvider(maxInputSize = 65_536) {
+  const node = await KnarrNode.create({ host: "127.0.0.1", port: 0 });
+  await node.start({ maintenance: false });
+  await node.announce({ ...ECHO_SHEET, maxInputSize });
+  node.registerHandler("echo", (i) => ({ length: String(i.text).length }));
+  return node;
+}
+
+function taskRequest(me: Identity, text: string) {
+  return signMessage("TASK_REQUEST", {
+    task_id: crypto.randomUUID(),
+    requester_node_id: me.nodeId,
+    requester_host: "127.0.0.1",
+    requester_port: 9,
+    skill_name: "echo",
+    input_data: { text },
+    timeout_ms: 5000,
+  }, me);
+}
+
+Deno.test("a node closes a large QUERY, or a large message of no type, unparsed, and counts it", async () => {
+  await using node = await startProvider();
+  const me = await Identity.generate();
+  const query = await signMessage("QUERY", { query_type: "all" }, me);
+  const big = encodeMessage({ ...query, junk: junk(200_000) });
+  assert(big.length > 64 * 1024);
+  assertEquals(await exchange(node.address.port, big), null);
+  const noType = encodeMessage({ junk: junk(100_000), type: 7 });
+  assertEquals(await exchange(node.address.port, noType), null);
+  assertEquals(node.stats.rejected["too large"], 2);
+  // Nothing was parsed: not counted as malformed or badly signed.
+  assertEquals(node.stats.rejected["malformed"], undefined);
+  assertEquals(node.stats.rejected["bad signature"], undefined);
+  // The same query, small, is answered.
+  const answer = await exchange(node.address.port, encodeMessage(query));
+  assertEquals(answer?.type, "QUERY_RESPONSE");
+});
+
+Deno.test("a TASK_REQUEST larger than any skill's input gets INPUT_TOO_LARGE unparsed; a skill's own limit still holds", async () => {
+  await using node = await startProvider(65_536);
+  const me = await Identity.generate();
+  const huge = await taskRequest(me, "x".repeat(300_000));
+  const reply = await exchange(node.address.port, encodeMessage(huge));
+  assertEquals(reply?.type, "TASK_RESULT");
+  assertEquals(reply?.task_id, huge.task_id);
+  assertEquals(reply?.status, "failed");
+  const error = reply?.error as { code: string; message: string };
+  assertEquals(error.code, "INPUT_TOO_LARGE");
+  assertMatch(error.message, /largest input a skill here takes is 65536 bytes/);
+  assertEquals(node.stats.rejected["too large"], 1);
+  // Within the frame limit but over the skill's: the parsed path's answer.
+  const over = await taskRequest(me, "x".repeat(70_000));
+  const parsed = await exchange(node.address.port, encodeMessage(over));
+  assertEquals((parsed?.error as { code: string }).code, "INPUT_TOO_LARGE");
+  assertMatch(
+    (parsed?.error as { message: string }).message,
+    /larger than 65536/,
+  );
+  assertEquals(node.stats.rejected["too large"], 1);
+});
+
+Deno.test("a skill that takes large inputs gets them, up to the frame limit", async () => {
+  await using node = await startProvider(900_000);
+  const me = await Identity.generate();
+  const request = await taskRequest(me, "y".repeat(800_000));
+  const reply = await exchange(node.address.port, encodeMessage(request));
+  assertEquals(reply?.status, "completed");
+  assertEquals((reply?.output_data as { length: number }).length, 800_000);
+  assertEquals(node.stats.rejected["too large"], undefined);
+});
+
+Deno.test("a large pushed TASK_RESULT is read only while the node awaits a result", async () => {
+  await using consumer = await KnarrNode.create({ host: "127.0.0.1", port: 0 });
+  await consumer.start({ maintenance: false });
+  await using provider = await KnarrNode.create({ host: "127.0.0.1", port: 0 });
+  await provider.start({ maintenance: false });
+  await provider.announce(ECHO_SHEET, { slow: true });
+  const big = "z".repeat(600_000);
+  let release = () => {};
+  const gate = new Promise<void>((r) => release = r);
+  provider.registerHandler("echo", async () => {
+    await gate;
+    return { text: big };
+  });
+  // Unsolicited: refused by size before anything else.
+  const me = await Identity.generate();
+  const stray = await signMessage("TASK_RESULT", {
+    task_id: "stray",
+    status: "completed",
+    output_data: { text: big },
+  }, me);
+  assertEquals(
+    await exchange(consumer.address.port, encodeMessage(stray)),
+    null,
+  );
+  assertEquals(consumer.stats.rejected["too large"], 1);
+  // Awaited: the slow skill's 600 KB result is pushed and accepted.
+  await consumer.join([provider.address]);
+  const outcome = consumer.request("echo", { text: "hi" }, {
+    timeoutMs: 10_000,
+  });
+  setTimeout(release, 200);
+  const result = await outcome;
+  assertEquals(result.status, "completed");
+  assertEquals(String(result.output_data.text).length, 600_000);
+  assertEquals(consumer.stats.rejected["too large"], 1);
+});
