@@ -13,6 +13,16 @@ import {
   signMessage,
 } from "../src/wire/mod.ts";
 import { ECHO_SHEET } from "./fixtures/sheets.ts";
+import {
+  encodeRpc,
+  MAX_PEERS_PER_REPLY,
+  MAX_PROVIDERS_PER_REPLY,
+} from "../src/discovery/kademlia/rpc_codec.ts";
+import { buildSheet, validateSheet } from "../src/discovery/mod.ts";
+import {
+  PLUGIN_MESSAGE_BYTES,
+  SMALL_MESSAGE_BYTES,
+} from "../src/node/_inbound_size.ts";
 
 /** Sends one frame on a new connection; the reply's message, or null when closed first. */
 async function exchange(
@@ -156,4 +166,66 @@ Deno.test("a large pushed TASK_RESULT is read only while the node awaits a resul
   assertEquals(result.status, "completed");
   assertEquals(String(result.output_data.text).length, 600_000);
   assertEquals(consumer.stats.rejected["too large"], 1);
+});
+
+Deno.test("the largest honest Kademlia answer fits the PLUGIN_MESSAGE limit twice over", async () => {
+  const me = await Identity.generate();
+  const hex = (n: number) => "ab".repeat(n / 2);
+  const peer = (i: number) => ({
+    nodeId: hex(64),
+    host: `host-${i}.example.org`,
+    port: 65_535,
+  });
+  const { action, payload } = encodeRpc({
+    action: "GET_PROVIDERS_RESP",
+    requestId: crypto.randomUUID(),
+    providers: Array.from({ length: MAX_PROVIDERS_PER_REPLY }, (_, i) => ({
+      ...peer(i),
+      sidecarPort: 65_535,
+      storedAt: 1_780_000_000.123456,
+      ttl: 1800,
+      skillKey: "a-skill-name-of-some-length-" + "x".repeat(36),
+      proof: {
+        publicKey: hex(64),
+        issuedAt: 1_780_000_000,
+        signature: hex(128),
+      },
+    })),
+    closerPeers: Array.from({ length: MAX_PEERS_PER_REPLY }, (_, i) => peer(i)),
+    token: hex(32),
+  });
+  const message = await signMessage("PLUGIN_MESSAGE", {
+    node_id: me.nodeId,
+    plugin_name: "knarr-kademlia",
+    action,
+    payload,
+  }, me);
+  const size = encodeMessage(message).length;
+  assert(size * 2 <= PLUGIN_MESSAGE_BYTES, `${size} bytes`);
+});
+
+Deno.test("the largest valid ANNOUNCE fits the small-message limit", async () => {
+  const me = await Identity.generate();
+  // Many short schema keys: the wire format's ", " and ": " add the most to it.
+  const inputSchema: Record<string, string> = {};
+  let sheet = buildSheet({ ...ECHO_SHEET, inputSchema });
+  for (let i = 0;; i++) {
+    inputSchema[i.toString(36)] = "s";
+    try {
+      sheet = buildSheet({ ...ECHO_SHEET, inputSchema: { ...inputSchema } });
+    } catch {
+      break; // one key past 4,096 bytes: `sheet` is the largest that was valid
+    }
+  }
+  assertEquals(validateSheet(sheet), null);
+  const announce = await signMessage("ANNOUNCE", {
+    node_id: me.nodeId,
+    skill_key: "echo",
+    skill_sheet: sheet,
+    sidecar_port: 65_535,
+    provider_host: "a-long-host-name.example.org",
+    provider_port: 65_535,
+  }, me);
+  const size = encodeMessage(announce).length;
+  assert(size <= SMALL_MESSAGE_BYTES / 2, `${size} bytes`);
 });

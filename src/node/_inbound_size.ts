@@ -1,10 +1,16 @@
 /** How large a received message may be, by its type, before the node pays for a parse. */
 import { MAX_FRAME_BYTES } from "../wire/mod.ts";
 
-/** Any message may be this large: far above an honest ANNOUNCE, QUERY, JOIN or HEARTBEAT. */
-export const SMALL_MESSAGE_BYTES = 64 * 1024;
-/** A Kademlia PLUGIN_MESSAGE (its payload string is at most 256 Ki characters). */
-export const PLUGIN_MESSAGE_BYTES = 256 * 1024;
+/**
+ * Any message may be this large: well above an honest ANNOUNCE (its sheet is at most
+ * 4,096 bytes of ASCII JSON, its envelope under 2 KiB), QUERY, JOIN or HEARTBEAT.
+ */
+export const SMALL_MESSAGE_BYTES = 16 * 1024;
+/**
+ * A Kademlia PLUGIN_MESSAGE: twice the largest honest answer (GET_PROVIDERS_RESP with
+ * its 100 signed provider records, about 55 KiB with the payload's escapes).
+ */
+export const PLUGIN_MESSAGE_BYTES = 128 * 1024;
 /** A TASK_REQUEST's fields beside `input_data` (ids, address, skill name, signature). */
 export const TASK_ENVELOPE_BYTES = 16 * 1024;
 
