@@ -101,7 +101,7 @@ Deno.test("a node closes a large QUERY, or a large message of no type, unparsed,
 Deno.test("a TASK_REQUEST larger than any skill's input gets INPUT_TOO_LARGE unparsed; a skill's own limit still holds", async () => {
   await using node = await startProvider(65_536);
   const me = await Identity.generate();
-  const huge = await taskRequest(me, "x".repeat(300_000));
+  const huge = await taskRequest(me, "x".repeat(100_000));
   const reply = await exchange(node.address.port, encodeMessage(huge));
   assertEquals(reply?.type, "TASK_RESULT");
   assertEquals(reply?.task_id, huge.task_id);
@@ -119,6 +119,10 @@ Deno.test("a TASK_REQUEST larger than any skill's input gets INPUT_TOO_LARGE unp
     /larger than 65536/,
   );
   assertEquals(node.stats.rejected["too large"], 1);
+  // Larger than any message may be now (128 KiB, a Kademlia answer's): refused unread.
+  const unread = await taskRequest(me, "x".repeat(300_000));
+  assertEquals(await exchange(node.address.port, encodeMessage(unread)), null);
+  assertEquals(node.stats.rejected["too large"], 2);
 });
 
 Deno.test("a skill that takes large inputs gets them, up to the frame limit", async () => {
@@ -228,4 +232,30 @@ Deno.test("the largest valid ANNOUNCE fits the small-message limit", async () =>
   }, me);
   const size = encodeMessage(announce).length;
   assert(size <= SMALL_MESSAGE_BYTES / 2, `${size} bytes`);
+});
+
+Deno.test("a consumer does not send an input larger than a provider's max_input_size; it tries the next", async () => {
+  await using small = await startProvider(65_536);
+  await using consumer = await KnarrNode.create({ host: "127.0.0.1", port: 0 });
+  await consumer.start({ maintenance: false });
+  await consumer.join([small.address]);
+  const text = "w".repeat(100_000);
+  const refused = await consumer.request("echo", { text }, { timeoutMs: 5000 });
+  assertEquals(refused.status, "failed");
+  assertEquals(refused.error?.code, "INPUT_TOO_LARGE");
+  assertMatch(
+    String(refused.error?.message),
+    /Input is 1000\d\d bytes, larger than 65536, the most this provider takes/,
+  );
+  // No TASK_REQUEST reached the provider.
+  assertEquals(small.metrics.tasks.recent().length, 0);
+  assert(!small.metrics.registry.render().includes('type="TASK_REQUEST"'));
+  assertEquals(small.stats.rejected["too large"], undefined);
+
+  await using large = await startProvider(900_000);
+  await large.join([small.address]);
+  await consumer.join([large.address]);
+  const served = await consumer.request("echo", { text }, { timeoutMs: 5000 });
+  assertEquals(served.status, "completed");
+  assertEquals(served.provider?.port, large.address.port);
 });

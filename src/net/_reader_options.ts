@@ -22,6 +22,9 @@ export function readerOptionsOf(options: ConnectionLimits): FrameReaderOptions {
       ...(options.initialReadBufferBytes === undefined
         ? {}
         : { initialBufferBytes: options.initialReadBufferBytes }),
+      ...(options.frameLimit === undefined
+        ? {}
+        : { frameLimit: options.frameLimit }),
       retainFrames: options.retainFrames ?? false,
       // Formatted when a frame error needs it: an idle connection holds no string for it.
       peer: peerOf,

@@ -30,6 +30,8 @@ export type ReadEnd =
 
 /** The per-protocol limits and deadlines of a connection. */
 export interface ConnectionLimits extends FrameLimits {
+  /** The largest body accepted now, asked as each frame's prefix arrives (`FrameReaderOptions.frameLimit`). */
+  frameLimit?: () => number;
   /** First read buffer size; it grows while reads fill it. Default 1,024 bytes. */
   initialReadBufferBytes?: number;
   /** Received frames stay valid after later reads (zero-copy forwarding). Default false. */

@@ -77,6 +77,12 @@ export interface FrameReaderOptions extends FrameLimits {
    * writing without a copy. Default false: a frame is valid until the next read.
    */
   retainFrames?: boolean;
+  /**
+   * The largest body accepted now (at most `maxFrameBytes`), asked as each frame's length
+   * prefix arrives: a receiver whose limit depends on its state refuses a frame before
+   * reading it. Default: `maxFrameBytes` always.
+   */
+  frameLimit?: () => number;
 }
 
 /**
@@ -96,6 +102,7 @@ export class FrameReader {
   #peer: string | ((source: ByteSource) => string);
   #min: number;
   #max: number;
+  #limit: (() => number) | null;
   #retain: boolean;
   #buffer: Uint8Array<ArrayBuffer>;
   #start = 0;
@@ -109,6 +116,7 @@ export class FrameReader {
     this.#peer = options.peer ?? "peer";
     this.#min = options.minFrameBytes ?? 0;
     this.#max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.#limit = options.frameLimit ?? null;
     this.#retain = options.retainFrames ?? false;
     this.#buffer = new Uint8Array(
       options.initialBufferBytes ?? INITIAL_BUFFER_BYTES,
@@ -131,10 +139,13 @@ export class FrameReader {
     const s = this.#start;
     const length = (b[s]! * 0x100_0000) +
       ((b[s + 1]! << 16) | (b[s + 2]! << 8) | b[s + 3]!);
-    if (length < this.#min || length > this.#max) {
+    const max = this.#limit === null
+      ? this.#max
+      : Math.min(this.#max, this.#limit());
+    if (length < this.#min || length > max) {
       throw new RangeError(
         `Cannot read frame from ${this.#peerName()}: ${
-          limitText(length, this.#min, this.#max)
+          limitText(length, this.#min, max)
         }`,
       );
     }

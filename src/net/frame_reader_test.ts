@@ -88,6 +88,35 @@ Deno.test("FrameReader checks the limits as soon as the prefix arrives", async (
   }
 });
 
+Deno.test("FrameReader asks frameLimit as each prefix arrives, within maxFrameBytes", async () => {
+  let limit = 10;
+  const frames = concat(
+    header(8),
+    new Uint8Array(8),
+    header(50),
+    new Uint8Array(50),
+    header(200),
+  );
+  const src = source(frames);
+  const reader = new FrameReader(src, {
+    maxFrameBytes: 100,
+    frameLimit: () => limit,
+    peer: '"a:1"',
+  });
+  assertStrictEquals((await reader.next())?.length, 12);
+  limit = 1_000_000; // never above maxFrameBytes
+  assertStrictEquals((await reader.next())?.length, 54);
+  await assertRejects(() => reader.next(), {
+    name: "RangeError",
+    message: 'Cannot read frame from "a:1": length 200 exceeds maximum 100',
+  });
+  limit = 4;
+  const small = new FrameReader(source(concat(header(8), new Uint8Array(8))), {
+    frameLimit: () => limit,
+  });
+  await assertRejects(() => small.next(), RangeError, "exceeds maximum 4");
+});
+
 Deno.test("FrameReader.next() returns null at a clean end and throws inside a frame", async () => {
   assertStrictEquals(
     await new FrameReader(source(new Uint8Array(0))).next(),

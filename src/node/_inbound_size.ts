@@ -50,3 +50,13 @@ export function inboundLimit(
       return SMALL_MESSAGE_BYTES;
   }
 }
+
+/** The most bytes a received message of any type may have now. */
+export function largestInbound(state: InboundSizeState): number {
+  return Math.max(
+    SMALL_MESSAGE_BYTES,
+    PLUGIN_MESSAGE_BYTES,
+    inboundLimit("TASK_REQUEST", state),
+    inboundLimit("TASK_RESULT", state),
+  );
+}

@@ -30,7 +30,7 @@ import {
 } from "../store/mod.ts";
 import { TaskConsumer, TaskProvider } from "../tasks/mod.ts";
 import type { Logger } from "../util/mod.ts";
-import { signMessage } from "../wire/mod.ts";
+import { MAX_FRAME_BYTES, signMessage } from "../wire/mod.ts";
 import type { Message, MessageFields, MessageType } from "../wire/mod.ts";
 import { NodeDht } from "./_dht.ts";
 import { LocalSkills } from "./_local_skills.ts";
@@ -43,6 +43,7 @@ import type { KnarrNodeOptions, NodeStats } from "./node_options.ts";
 import { ReachCheck } from "./reach_check.ts";
 import { RelayTransport } from "./relay_transport.ts";
 import { TcpTransport } from "./transport.ts";
+import { type InboundSizeState, largestInbound } from "./_inbound_size.ts";
 import type { Transport } from "./transport.ts";
 
 /** What the parts need from the node itself. */
@@ -98,6 +99,13 @@ export function wireNode(
       ? { maxConnectionsPerAddress: options.maxConnectionsPerAddress }
       : {}),
     ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+    // A frame larger than any message type may be now is refused before it is read.
+    frameLimit: () => late.sizes ? largestInbound(late.sizes) : MAX_FRAME_BYTES,
+    onMalformed: (host, reason) =>
+      late.messages?.reject(
+        reason.includes("exceeds maximum") ? "too large" : "truncated frame",
+        `from ${host}: ${reason}`,
+      ),
     logger: log,
   });
   // Relayed addresses go through their relay; plain ones through `direct` as before.
@@ -122,6 +130,8 @@ export function wireNode(
   const policy = { ...DEFAULT_POLICY, ...options.policy };
   // Made below; the closures read them at run time.
   const late: {
+    sizes?: InboundSizeState;
+    messages?: NodeMessages;
     discovery?: Discovery;
     assets?: NodeAssets;
     provider?: TaskProvider;
@@ -246,7 +256,18 @@ export function wireNode(
   });
   hooks.stats.kademlia = kademlia.stats;
   hooks.stats.dht = dht.stats;
-  const messages = new NodeMessages({
+  const sizes: InboundSizeState = {
+    largestInput: () => {
+      let largest = 0;
+      for (const entry of discovery.skills.own()) {
+        largest = Math.max(largest, sheetMaxInputSize(entry.sheet));
+      }
+      return largest;
+    },
+    awaitingResults: () => consumer.awaiting > 0,
+  };
+  late.sizes = sizes;
+  const messages = late.messages = new NodeMessages({
     identity,
     transport,
     // In-memory networks (simulations) have no remote addresses to tell apart.
@@ -262,16 +283,7 @@ export function wireNode(
     provider,
     consumer,
     dht,
-    sizes: {
-      largestInput: () => {
-        let largest = 0;
-        for (const entry of discovery.skills.own()) {
-          largest = Math.max(largest, sheetMaxInputSize(entry.sheet));
-        }
-        return largest;
-      },
-      awaitingResults: () => consumer.awaiting > 0,
-    },
+    sizes,
     reach: new ReachCheck({
       nodeId: identity.nodeId,
       send: (to, type, fields, opts) =>

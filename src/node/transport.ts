@@ -50,6 +50,10 @@ export interface TcpTransportOptions {
   idleTimeoutMs?: number;
   /** A new connection must bring its first whole frame within this many ms. Default 10 000. */
   firstFrameTimeoutMs?: number;
+  /** The largest frame body accepted now, asked as each frame's prefix arrives. Default 1 MiB. */
+  frameLimit?: () => number;
+  /** Told of a connection closed for a frame it could not read (too large, or cut short). */
+  onMalformed?: (remoteHost: string, reason: string) => void;
   /** Default: silent. */
   logger?: Logger;
 }
@@ -86,7 +90,7 @@ export class TcpTransport implements Transport {
   }
 
   listen(host: string, port: number, handler: BodyHandler): Promise<Listening> {
-    const { firstFrameTimeoutMs, ...limits } = this.#options;
+    const { firstFrameTimeoutMs, onMalformed, ...limits } = this.#options;
     const server = TcpServer.listen({
       hostname: host,
       port,
@@ -94,7 +98,7 @@ export class TcpTransport implements Transport {
       handshakeTimeoutMs: firstFrameTimeoutMs ?? 10_000,
       evictWhenFull: true,
       ...limits,
-    }, (conn) => serveFrames(conn, handler));
+    }, (conn) => serveFrames(conn, handler, onMalformed));
     return Promise.resolve({
       host: server.hostname,
       port: server.port,
@@ -106,12 +110,16 @@ export class TcpTransport implements Transport {
 async function serveFrames(
   conn: FrameConnection,
   handler: BodyHandler,
+  onMalformed?: (remoteHost: string, reason: string) => void,
 ): Promise<void> {
   for await (const body of conn.frames()) {
     conn.completeHandshake();
     const reply = await handler(body, conn.remote.hostname);
     if (reply === "close") return;
     if (reply) await conn.send(reply);
+  }
+  if (conn.readEnd === "malformed") {
+    onMalformed?.(conn.remote.hostname, conn.closeReason ?? "malformed frame");
   }
 }
 

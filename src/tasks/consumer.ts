@@ -1,10 +1,10 @@
 /** The consumer side: pick providers, send TASK_REQUEST, wait for pushed results, credit providers. */
 import type { Clock, QueryResult, Reply } from "../discovery/mod.ts";
-import { sheetPrice } from "../discovery/mod.ts";
+import { sheetMaxInputSize, sheetPrice } from "../discovery/mod.ts";
 import { StorageUnavailableError } from "../store/mod.ts";
 import type { LedgerRepo, StorageHealth, TaskRepo } from "../store/mod.ts";
 import { type Logger, SILENT_LOGGER, sleep } from "../util/mod.ts";
-import { isJsonObject, toNumber } from "../wire/mod.ts";
+import { isJsonObject, pythonWireJson, toNumber } from "../wire/mod.ts";
 import type {
   JsonObject,
   Message,
@@ -128,6 +128,7 @@ export class TaskConsumer {
         continue;
       }
       let retried = false;
+      let tooLarge = false;
       for (;;) {
         const left = Math.max(1, Math.round(deadline - performance.now()));
         if (deadline - performance.now() <= 0 || options.signal?.aborted) {
@@ -152,6 +153,22 @@ export class TaskConsumer {
             break;
           }
         }
+        // A provider refuses an input over its sheet's max_input_size (and one far over it
+        // unread): say so here, without the round trip, and try the next provider.
+        const size = pythonWireJson(prepared).length;
+        const max = sheetMaxInputSize(provider.skill_sheet);
+        if (size > max) {
+          last = {
+            ...fail(
+              newId(),
+              "INPUT_TOO_LARGE",
+              `Input is ${size} bytes, larger than ${max}, the most this provider takes`,
+            ),
+            provider: whereOf(provider),
+          };
+          tooLarge = true;
+          break;
+        }
         last = await this.#attempt(
           newId(),
           skill,
@@ -173,6 +190,7 @@ export class TaskConsumer {
         break;
       }
       if (
+        !tooLarge &&
         last.error.code !== "PROVIDER_BUSY" &&
         last.error.code !== "SKILL_DISABLED" &&
         last.error.code !== "RETRY_AFTER" &&
