@@ -4,9 +4,18 @@ import type { DiscoveryContext } from "./_context.ts";
 import type { Reply } from "./discovery_types.ts";
 
 /**
+ * Peers listed in a JOIN_RESPONSE at most (the original lists its whole table). Signing
+ * and writing the listing is most of a JOIN's cost: 1,000 peers made every JOIN cost
+ * ≈ 1 ms, and a flood of JOINs from many addresses grows the table it lists. A joiner
+ * learns the rest by peer exchange and the DHT.
+ */
+export const JOIN_RESPONSE_PEERS = 128;
+
+/**
  * Adds a non-ephemeral joiner at its advertised host (or the address it came from), as far
  * as the peer table's caps allow (they count it against `remoteHost`), then answers
- * JOIN_RESPONSE with up to 1000 known peers plus this node.
+ * JOIN_RESPONSE with up to {@linkcode JOIN_RESPONSE_PEERS} known peers, those that
+ * answered us first, plus this node.
  */
 export function handleJoin(
   ctx: Pick<DiscoveryContext, "deps" | "log">,
@@ -34,11 +43,16 @@ export function handleJoin(
       }
     }
   }
-  const entries: JsonValue[] = peers.list().slice(0, 1000).map((p) => ({
-    node_id: p.nodeId,
-    host: p.host,
-    port: p.port,
-  }));
+  const entries: JsonValue[] = [];
+  const add = (confirmed: boolean) => {
+    for (const p of peers.list()) {
+      if (entries.length >= JOIN_RESPONSE_PEERS) return;
+      if (peers.isConfirmed(p.nodeId) !== confirmed) continue;
+      entries.push({ node_id: p.nodeId, host: p.host, port: p.port });
+    }
+  };
+  add(true);
+  add(false);
   entries.push({ node_id: self.nodeId, host: self.host, port: self.port });
   return { type: "JOIN_RESPONSE", fields: { peers: entries } };
 }

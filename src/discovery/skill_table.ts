@@ -27,6 +27,12 @@ export interface SkillTableOptions {
    * make room for newcomers, the longest unannounced first. Default: none kept.
    */
   keep?: (providerNodeId: string) => boolean;
+  /**
+   * Runs the store writes of remote skills later, many in one transaction (the node's
+   * group commit): a flood of announcements then costs one commit a turn, not one each.
+   * Own skills are written at once. Default: every write at once.
+   */
+  deferWrite?: (write: () => void) => void;
 }
 
 /** Counters of {@linkcode SkillTable}. */
@@ -48,6 +54,8 @@ export class SkillTable {
   readonly stats: SkillTableStats = { refused: 0, evicted: 0 };
   /** Own skills first; remote ones in the order they were last stored. */
   #entries = new Map<string, SkillEntry>();
+  // The own entries too, in the same order: own() is asked often, remote skills are many.
+  #own = new Map<string, SkillEntry>();
   /** Remote skills per provider. */
   #perProvider = new Map<string, number>();
   #remote = 0;
@@ -55,6 +63,7 @@ export class SkillTable {
   #maxRemote: number;
   #maxPerProvider: number;
   #keep: (providerNodeId: string) => boolean;
+  #defer: ((write: () => void) => void) | null;
 
   /**
    * Takes the durable copy to load from and write to (null: memory only) and the limits.
@@ -66,6 +75,7 @@ export class SkillTable {
     this.#maxRemote = options.maxRemoteSkills ?? 10_000;
     this.#maxPerProvider = options.maxSkillsPerProvider ?? 64;
     this.#keep = options.keep ?? (() => false);
+    this.#defer = options.deferWrite ?? null;
     if (!(this.#maxRemote >= 1) || !(this.#maxPerProvider >= 1)) {
       throw new RangeError(
         `Cannot create skill table: maxRemoteSkills ${this.#maxRemote} and maxSkillsPerProvider ${this.#maxPerProvider} must be at least 1`,
@@ -86,8 +96,10 @@ export class SkillTable {
     // Oldest first, as later puts keep them.
     const loaded = [...this.#entries.values()].reverse();
     this.#entries.clear();
+    this.#own.clear();
     for (const e of loaded) {
       this.#entries.set(key(e.skillKey, e.providerNodeId), e);
+      if (e.isOwn) this.#own.set(key(e.skillKey, e.providerNodeId), e);
     }
   }
 
@@ -118,7 +130,11 @@ export class SkillTable {
     if (old !== undefined) this.#forget(old);
     this.#add(full);
     const { sheet, tags: _tags, ...row } = full;
-    this.#repo?.put({ ...row, sheetJson: pythonWireJson(sheet) });
+    const repo = this.#repo;
+    if (repo !== null) {
+      const stored = { ...row, sheetJson: pythonWireJson(sheet) };
+      this.#write(full.isOwn, () => repo.put(stored));
+    }
     return full;
   }
 
@@ -127,7 +143,10 @@ export class SkillTable {
     const entry = this.#entries.get(key(skillKey, providerNodeId));
     if (entry === undefined) return false;
     this.#forget(entry);
-    this.#repo?.remove(skillKey, providerNodeId);
+    const repo = this.#repo;
+    if (repo !== null) {
+      this.#write(entry.isOwn, () => repo.remove(skillKey, providerNodeId));
+    }
     return true;
   }
 
@@ -138,7 +157,7 @@ export class SkillTable {
 
   /** Own skills. */
   own(): SkillEntry[] {
-    return this.list().filter((e) => e.isOwn);
+    return [...this.#own.values()];
   }
 
   /** Entries matching a query. */
@@ -179,17 +198,30 @@ export class SkillTable {
       (this.#perProvider.get(provider) ?? 0) < this.#maxPerProvider;
   }
 
+  #write(own: boolean, write: () => unknown): void {
+    if (own || this.#defer === null) write();
+    else this.#defer(() => void write());
+  }
+
   #add(entry: SkillEntry): void {
-    this.#entries.set(key(entry.skillKey, entry.providerNodeId), entry);
-    if (entry.isOwn) return;
+    const k = key(entry.skillKey, entry.providerNodeId);
+    this.#entries.set(k, entry);
+    if (entry.isOwn) {
+      this.#own.set(k, entry);
+      return;
+    }
     this.#remote++;
     const p = entry.providerNodeId;
     this.#perProvider.set(p, (this.#perProvider.get(p) ?? 0) + 1);
   }
 
   #forget(entry: SkillEntry): void {
-    this.#entries.delete(key(entry.skillKey, entry.providerNodeId));
-    if (entry.isOwn) return;
+    const k = key(entry.skillKey, entry.providerNodeId);
+    this.#entries.delete(k);
+    if (entry.isOwn) {
+      this.#own.delete(k);
+      return;
+    }
     this.#remote--;
     const p = entry.providerNodeId;
     const n = (this.#perProvider.get(p) ?? 1) - 1;

@@ -209,6 +209,12 @@ export function wireNode(
     skills: new SkillTable(new SkillRepo(db), {
       ...options.skills,
       keep: (nodeId) => peers.isConfirmed(nodeId),
+      // A lost write loses a cached remote skill, which its provider re-announces.
+      deferWrite: (write) => {
+        commits.write(write).catch((error) =>
+          log.debug(`Cannot store a remote skill: ${(error as Error).message}`)
+        );
+      },
     }),
     demand: new DemandRepo(db),
     logger: log.child("discovery"),
