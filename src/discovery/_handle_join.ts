@@ -1,5 +1,7 @@
 /** JOIN_REQUEST: records the joiner as a peer and answers with our peer table. */
+import { sealJson } from "../wire/mod.ts";
 import type { JoinRequest, JsonValue } from "../wire/mod.ts";
+import type { PeerTable } from "./peer_table.ts";
 import type { DiscoveryContext } from "./_context.ts";
 import type { Reply } from "./discovery_types.ts";
 
@@ -43,6 +45,31 @@ export function handleJoin(
       }
     }
   }
+  return {
+    type: "JOIN_RESPONSE",
+    fields: { peers: listing(peers, self) as JsonValue[] },
+  };
+}
+
+interface Listing {
+  version: number;
+  self: string;
+  peers: readonly JsonValue[];
+}
+
+// The last listing of each peer table: the same until the table changes, and sealed, so
+// that its text is written once however many JOINs it answers.
+const listings = new WeakMap<PeerTable, Listing>();
+
+function listing(
+  peers: PeerTable,
+  self: { nodeId: string; host: string; port: number },
+): readonly JsonValue[] {
+  const selfKey = `${self.nodeId} ${self.host}:${self.port}`;
+  const last = listings.get(peers);
+  if (last?.version === peers.version && last.self === selfKey) {
+    return last.peers;
+  }
   const entries: JsonValue[] = [];
   const add = (confirmed: boolean) => {
     for (const p of peers.list()) {
@@ -54,5 +81,7 @@ export function handleJoin(
   add(true);
   add(false);
   entries.push({ node_id: self.nodeId, host: self.host, port: self.port });
-  return { type: "JOIN_RESPONSE", fields: { peers: entries } };
+  const sealed = sealJson(entries);
+  listings.set(peers, { version: peers.version, self: selfKey, peers: sealed });
+  return sealed;
 }

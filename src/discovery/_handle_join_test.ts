@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assert, assertEquals } from "../../tests/assert.ts";
 import { SILENT_LOGGER } from "../util/mod.ts";
 import type { JoinRequest } from "../wire/mod.ts";
 import { handleJoin, JOIN_RESPONSE_PEERS } from "./_handle_join.ts";
@@ -25,15 +25,15 @@ Deno.test("handleJoin() lists at most 128 peers, those that answered us first, t
     port: 9000,
     ephemeral: true,
   } as unknown as JoinRequest;
-  const reply = handleJoin(
-    {
-      deps: { self, peers, clock: { now: () => 2 } },
-      log: SILENT_LOGGER,
-    } as never,
-    join,
-    "10.1.0.1",
-  );
-  const listed = (reply.fields as { peers: { node_id: string }[] }).peers;
+  const ctx = {
+    deps: { self, peers, clock: { now: () => 2 } },
+    log: SILENT_LOGGER,
+  } as never;
+  const listOf = () =>
+    (handleJoin(ctx, join, "10.1.0.1").fields as {
+      peers: { node_id: string; port?: number }[];
+    }).peers;
+  const listed = listOf();
   assertEquals(listed.length, JOIN_RESPONSE_PEERS + 1);
   assertEquals(
     listed.slice(0, 10).map((p) => p.node_id),
@@ -45,4 +45,15 @@ Deno.test("handleJoin() lists at most 128 peers, those that answered us first, t
     host: self.host,
     port: self.port,
   });
+  // The same listing (its text kept) until the table changes.
+  assert(listOf() === listed);
+  peers.confirm(id(1));
+  const next = listOf();
+  assert(next !== listed);
+  assertEquals(
+    next.slice(0, 11).map((p) => p.node_id).sort(),
+    [1, ...Array.from({ length: 10 }, (_, i) => 291 + i)].map(id).sort(),
+  );
+  self.port = 9001;
+  assertEquals(listOf().at(-1)!.port, 9001);
 });

@@ -80,6 +80,7 @@ export class PeerTable {
   /** Entries refused and evicted since the table was made. */
   readonly stats: PeerTableStats = { refused: 0, evicted: 0 };
   #rows = new Map<string, PeerRow>();
+  #version = 0;
   /** When each peer's `last_seen` was last written to the store. */
   #stored = new Map<string, number>();
   #standing = new Map<string, Standing>();
@@ -123,6 +124,11 @@ export class PeerTable {
       this.#rows.set(row.nodeId, row);
       this.#place(row.nodeId, "", false);
     }
+  }
+
+  /** Changes whenever a peer is added, removed, moved or confirmed (what a listing shows). */
+  get version(): number {
+    return this.#version;
   }
 
   /** Number of known peers. */
@@ -227,7 +233,10 @@ export class PeerTable {
     this.#stored.delete(nodeId);
     this.#unplace(nodeId);
     this.#standing.delete(nodeId);
-    if (this.#rows.delete(nodeId)) this.#repo?.remove(nodeId);
+    if (this.#rows.delete(nodeId)) {
+      this.#version++;
+      this.#repo?.remove(nodeId);
+    }
   }
 
   /** Up to `n` random peers, excluding the given node ids. */
@@ -271,6 +280,7 @@ export class PeerTable {
 
   /** Sets an entry's standing; unconfirmed entries are listed under their group. */
   #place(nodeId: string, group: string, confirmed: boolean): void {
+    this.#version++;
     this.#unplace(nodeId);
     this.#standing.set(nodeId, { group, confirmed });
     if (confirmed) return;

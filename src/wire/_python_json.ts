@@ -85,6 +85,27 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
+// The texts of sealed arrays, by format (see sealJson).
+const sealedTexts = new WeakMap<object, Map<PythonJsonFormat, string>>();
+
+/**
+ * Freezes an array of JSON values, deeply, and lets the writers keep its text in each
+ * format: a listing sent in many messages (a JOIN_RESPONSE's peers) is written once.
+ */
+export function sealJson<T extends unknown[]>(value: T): Readonly<T> {
+  deepFreeze(value);
+  sealedTexts.set(value, new Map());
+  return value;
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== "object" || value === null || Object.isFrozen(value)) {
+    return;
+  }
+  Object.freeze(value);
+  for (const v of Object.values(value)) deepFreeze(v);
+}
+
 /** Serializes a JSON value; throws `TypeError` on anything JSON cannot hold. */
 export function writePythonJson(
   value: unknown,
@@ -121,19 +142,34 @@ function write(
         );
       }
       if (Array.isArray(value)) {
-        if (value.length === 0) return "[]";
-        let out = "[";
-        for (let i = 0; i < value.length; i++) {
-          if (i > 0) out += format.itemSeparator;
-          out += write(value[i], format, depth + 1);
+        const texts = sealedTexts.get(value);
+        if (texts === undefined) return writeArray(value, format, depth);
+        let text = texts.get(format);
+        if (text === undefined) {
+          text = writeArray(value, format, depth);
+          texts.set(format, text);
         }
-        return out + "]";
+        return text;
       }
       return writeObject(value, format, depth);
   }
   throw new TypeError(
     `Cannot serialize JSON: unsupported value of type "${describe(value)}"`,
   );
+}
+
+function writeArray(
+  value: unknown[],
+  format: PythonJsonFormat,
+  depth: number,
+): string {
+  if (value.length === 0) return "[]";
+  let out = "[";
+  for (let i = 0; i < value.length; i++) {
+    if (i > 0) out += format.itemSeparator;
+    out += write(value[i], format, depth + 1);
+  }
+  return out + "]";
 }
 
 function writeObject(

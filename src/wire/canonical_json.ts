@@ -1,6 +1,8 @@
 /** Python-compatible JSON text: the canonical signing form and the wire form. */
 import { writePythonJson } from "./_python_json.ts";
 
+export { sealJson } from "./_python_json.ts";
+
 const CANONICAL = { sortKeys: true, itemSeparator: ",", keySeparator: ":" };
 const WIRE = { sortKeys: false, itemSeparator: ", ", keySeparator: ": " };
 

@@ -1,5 +1,5 @@
-import { assertEquals, assertThrows } from "../../tests/assert.ts";
-import { canonicalJson, pythonWireJson } from "./canonical_json.ts";
+import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
+import { canonicalJson, pythonWireJson, sealJson } from "./canonical_json.ts";
 import { parseJson } from "./json_parse.ts";
 import { float, JsonFloat, type JsonValue } from "./json_value.ts";
 import { readLosslessVector, toHex } from "./_test_vectors.ts";
@@ -119,4 +119,19 @@ Deno.test("canonicalJson() refuses values JSON cannot hold", async (t) => {
     for (let i = 0; i < 1001; i++) deep = [deep];
     assertThrows(() => canonicalJson(deep), RangeError);
   });
+});
+
+Deno.test("sealJson() freezes a listing and keeps its text in each form", () => {
+  const listing = [{ node_id: "ab", port: 9000, tags: ["x", "é"] }, 1.5];
+  const canonical = canonicalJson(listing);
+  const wire = pythonWireJson(listing);
+  const sealed = sealJson(listing);
+  assertEquals(canonicalJson({ peers: sealed }), `{"peers":${canonical}}`);
+  assertEquals(pythonWireJson({ peers: sealed }), `{"peers": ${wire}}`);
+  assertEquals(canonicalJson(sealed), canonical);
+  assert(Object.isFrozen(sealed) && Object.isFrozen(listing[0]));
+  assertThrows(
+    () => (listing[0] as { tags: string[] }).tags.push("y"),
+    TypeError,
+  );
 });

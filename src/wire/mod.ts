@@ -8,7 +8,7 @@ export { float, isJsonObject, JsonFloat, toNumber } from "./json_value.ts";
 export type { JsonNumber, JsonObject, JsonValue } from "./json_value.ts";
 export { parseJson } from "./json_parse.ts";
 export { peekStringField } from "./peek_field.ts";
-export { canonicalJson, pythonWireJson } from "./canonical_json.ts";
+export { canonicalJson, pythonWireJson, sealJson } from "./canonical_json.ts";
 export {
   encodeFrame,
   FRAME_HEADER_BYTES,
