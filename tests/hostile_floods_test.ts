@@ -191,6 +191,44 @@ Deno.test("KnarrNode rates ANNOUNCE and DEREGISTER per address with the request 
   assertEquals(node.stats.rejected["rate limited"], 2);
 });
 
+Deno.test("KnarrNode rates requests from all addresses together after each address's own rate", async () => {
+  await using node = await started({
+    requestRatePerAddress: { ratePerSecond: 1, burst: 2 },
+    requestRateTotal: { ratePerSecond: 1, burst: 4 },
+  });
+  const key = await Identity.generate();
+  const replies = [];
+  // Two addresses within their own rate use the shared budget; a third finds it spent.
+  for (
+    const from of [
+      "127.0.0.21",
+      "127.0.0.21",
+      "127.0.0.22",
+      "127.0.0.22",
+      "127.0.0.23",
+    ]
+  ) {
+    replies.push(
+      (await sendFrom(from, node.address.port, "QUERY", {
+        query_type: "all",
+      }, key))?.type ?? "closed",
+    );
+  }
+  // An address over its own rate does not spend the shared budget.
+  replies.push(
+    (await sendFrom("127.0.0.21", node.address.port, "QUERY", {
+      query_type: "all",
+    }, key))?.type ?? "closed",
+  );
+  assertEquals(replies, [
+    ...Array(4).fill("QUERY_RESPONSE"),
+    "closed",
+    "closed",
+  ]);
+  assertEquals(node.stats.rejected["rate limited (all addresses)"], 1);
+  assertEquals(node.stats.rejected["rate limited"], 1);
+});
+
 Deno.test("KnarrNode passes on a DEREGISTER only when it withdrew a skill it had", async () => {
   await using counter = dialCounter();
   await using node = await started({});

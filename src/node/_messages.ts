@@ -50,6 +50,8 @@ export interface NodeMessagesDeps {
   metrics?: NodeMetrics;
   /** What one remote address may send of JOIN_REQUEST, SYNC_REQUEST, QUERY, ANNOUNCE and DEREGISTER; null: no limit. */
   requestRate: RateLimiterOptions | null;
+  /** What all addresses together may send of them (after their own rate); null: no limit. */
+  requestRateTotal?: RateLimiterOptions | null;
   log: Logger;
   discovery: Discovery;
   provider: TaskProvider;
@@ -65,11 +67,15 @@ export class NodeMessages {
   #d: NodeMessagesDeps;
   #drops: LogThrottle | null = null;
   #requests: RateLimiter | null;
+  #requestsTotal: RateLimiter | null;
 
   constructor(deps: NodeMessagesDeps) {
     this.#d = deps;
     this.#requests = deps.requestRate
       ? new RateLimiter(deps.requestRate)
+      : null;
+    this.#requestsTotal = deps.requestRateTotal
+      ? new RateLimiter(deps.requestRateTotal)
       : null;
   }
 
@@ -131,12 +137,12 @@ export class NodeMessages {
       return "close";
     }
     // Floods of valid but useless requests are refused before they cost a verification.
-    if (
-      this.#requests !== null && RATED_TYPES.has(decoded.type) &&
-      !this.#requests.take(remoteHost)
-    ) {
-      this.reject("rate limited", `${decoded.type} from ${remoteHost}`);
-      return "close";
+    if (RATED_TYPES.has(decoded.type)) {
+      const refused = this.#overRate(remoteHost);
+      if (refused !== null) {
+        this.reject(refused, `${decoded.type} from ${remoteHost}`);
+        return "close";
+      }
     }
     const verified = await verifyMessage(decoded);
     if (verified.status === "unverifiable") {
@@ -232,6 +238,17 @@ export class NodeMessages {
     } as never, this.#d.identity);
     this.#d.metrics?.sent("TASK_RESULT");
     return encodeMessage(signed);
+  }
+
+  /** Null when `remoteHost` may send one more rated request; else the reason it may not. */
+  #overRate(remoteHost: string): string | null {
+    if (this.#requests !== null && !this.#requests.take(remoteHost)) {
+      return "rate limited";
+    }
+    if (this.#requestsTotal !== null && !this.#requestsTotal.take("")) {
+      return "rate limited (all addresses)";
+    }
+    return null;
   }
 
   /** Writes the pending summary of suppressed drop warnings; call once when the node closes. */

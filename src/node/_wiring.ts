@@ -282,6 +282,11 @@ export function wireNode(
       : options.requestRatePerAddress === undefined
       ? { ratePerSecond: 50, burst: 200 }
       : options.requestRatePerAddress,
+    requestRateTotal: options.transport
+      ? null
+      : options.requestRateTotal === undefined
+      ? { ratePerSecond: 500, burst: 1000 }
+      : options.requestRateTotal,
     stats: hooks.stats,
     metrics,
     log,

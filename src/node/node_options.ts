@@ -57,6 +57,13 @@ export interface KnarrNodeOptions {
    * no limit. Default 50 a second, 200 at once.
    */
   requestRatePerAddress?: RateLimiterOptions | null;
+  /**
+   * The same messages from all addresses together (TCP transport), after each address's
+   * own rate: floods from many addresses take at most this share of the node. Honest
+   * discovery stays far below it (a node with 4,096 peers gets about 35 peer-exchange
+   * JOINs a second). Null: no limit. Default 500 a second, 1,000 at once.
+   */
+  requestRateTotal?: RateLimiterOptions | null;
   /** Unix-seconds clock for discovery and tasks. Default: the system clock. */
   clock?: Clock;
   /** Where the node logs. Default: silent. */
