@@ -296,3 +296,31 @@ Deno.test("SidecarServer keeps serving signed requests once a flood fills its re
   );
   assertEquals((await rawExchange(sidecar, replay)).status, 401);
 });
+
+Deno.test("KnarrNode answers a QUERY with at most 100 results and SYNC_REQUESTs at a rate of their own", async () => {
+  await using node = await started({});
+  for (let i = 0; i < 120; i++) await node.announce(sheet(`s${i}`));
+  const key = await Identity.generate();
+  const port = node.address.port;
+  const all = await sendFrom("127.0.0.31", port, "QUERY", {
+    query_type: "all",
+  }, key);
+  // Before: all 120; a node holding 10,000 skills answered "all" with megabytes.
+  assertEquals((all?.results as unknown[]).length, 100);
+  const syncs = [];
+  for (let i = 0; i < 7; i++) {
+    syncs.push(
+      (await sendFrom("127.0.0.32", port, "SYNC_REQUEST", { since: 0 }, key))
+        ?.type ?? "closed",
+    );
+  }
+  // Five at once, then one a second (the SYNC_RESPONSE lists every skill).
+  assertEquals(syncs.slice(0, 5), Array(5).fill("SYNC_RESPONSE"));
+  assertEquals(syncs.slice(5), ["closed", "closed"]);
+  // Other requests from that address are still within their rate.
+  const query = await sendFrom("127.0.0.32", port, "QUERY", {
+    query_type: "name",
+    value: "s1",
+  }, key);
+  assertEquals((query?.results as unknown[]).length, 1);
+});

@@ -11,11 +11,13 @@ export function localResults(
   ctx: Pick<DiscoveryContext, "deps" | "options">,
   queryType: string,
   value: string,
+  limit = Infinity,
 ): QueryResult[] {
   const { self, peers, skills, clock } = ctx.deps;
   const now = clock.now();
   const out: QueryResult[] = [];
   for (const e of skills.match(queryType, value)) {
+    if (out.length >= limit) break;
     if (e.isOwn) {
       if (e.visibility === "private") continue;
       out.push(resultOf(e, self.host, self.port, self.sidecarPort));

@@ -41,6 +41,14 @@ const RATED_TYPES = new Set([
   "DEREGISTER",
 ]);
 
+/**
+ * A SYNC_RESPONSE lists every skill the node holds, up to 900 KB: it is asked once per
+ * join, so it has a far smaller rate of its own (per address, and in all), besides
+ * {@linkcode RATED_TYPES}'.
+ */
+const SYNC_RATE = { ratePerSecond: 1, burst: 5 };
+const SYNC_RATE_TOTAL = { ratePerSecond: 10, burst: 20 };
+
 /** Collaborators of {@linkcode NodeMessages}. */
 export interface NodeMessagesDeps {
   identity: Identity;
@@ -68,6 +76,8 @@ export class NodeMessages {
   #drops: LogThrottle | null = null;
   #requests: RateLimiter | null;
   #requestsTotal: RateLimiter | null;
+  #syncs: RateLimiter | null;
+  #syncsTotal: RateLimiter | null;
 
   constructor(deps: NodeMessagesDeps) {
     this.#d = deps;
@@ -76,6 +86,11 @@ export class NodeMessages {
       : null;
     this.#requestsTotal = deps.requestRateTotal
       ? new RateLimiter(deps.requestRateTotal)
+      : null;
+    // Rated with the other requests: none on in-memory networks.
+    this.#syncs = deps.requestRate ? new RateLimiter(SYNC_RATE) : null;
+    this.#syncsTotal = deps.requestRate
+      ? new RateLimiter(SYNC_RATE_TOTAL)
       : null;
   }
 
@@ -138,7 +153,10 @@ export class NodeMessages {
     }
     // Floods of valid but useless requests are refused before they cost a verification.
     if (RATED_TYPES.has(decoded.type)) {
-      const refused = this.#overRate(remoteHost);
+      const refused = this.#overRate(
+        remoteHost,
+        decoded.type === "SYNC_REQUEST",
+      );
       if (refused !== null) {
         this.reject(refused, `${decoded.type} from ${remoteHost}`);
         return "close";
@@ -241,11 +259,17 @@ export class NodeMessages {
   }
 
   /** Null when `remoteHost` may send one more rated request; else the reason it may not. */
-  #overRate(remoteHost: string): string | null {
+  #overRate(remoteHost: string, sync: boolean): string | null {
     if (this.#requests !== null && !this.#requests.take(remoteHost)) {
       return "rate limited";
     }
+    if (sync && this.#syncs !== null && !this.#syncs.take(remoteHost)) {
+      return "rate limited";
+    }
     if (this.#requestsTotal !== null && !this.#requestsTotal.take("")) {
+      return "rate limited (all addresses)";
+    }
+    if (sync && this.#syncsTotal !== null && !this.#syncsTotal.take("")) {
       return "rate limited (all addresses)";
     }
     return null;
