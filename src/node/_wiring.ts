@@ -285,7 +285,7 @@ export function wireNode(
     requestRateTotal: options.transport
       ? null
       : options.requestRateTotal === undefined
-      ? { ratePerSecond: 500, burst: 1000 }
+      ? { ratePerSecond: 200, burst: 500 }
       : options.requestRateTotal,
     stats: hooks.stats,
     metrics,

@@ -61,7 +61,7 @@ export interface KnarrNodeOptions {
    * The same messages from all addresses together (TCP transport), after each address's
    * own rate: floods from many addresses take at most this share of the node. Honest
    * discovery stays far below it (a node with 4,096 peers gets about 35 peer-exchange
-   * JOINs a second). Null: no limit. Default 500 a second, 1,000 at once.
+   * JOINs a second). Null: no limit. Default 200 a second, 500 at once.
    */
   requestRateTotal?: RateLimiterOptions | null;
   /** Unix-seconds clock for discovery and tasks. Default: the system clock. */
