@@ -359,6 +359,37 @@ Deno.test("SidecarServer caps connections per address and makes room for a downl
   }
 });
 
+Deno.test("SidecarServer full of young connections from a few addresses makes room for a new address", async () => {
+  await using sidecar = await startSidecar({
+    server: { maxConnections: 2, maxConnectionsPerAddress: 4 },
+  });
+  const target = {
+    nodeId: sidecar.node.nodeId,
+    host: "127.0.0.1",
+    port: sidecar.port,
+  };
+  const client = new SidecarClient({ identity: await Identity.generate() });
+  const { hash } = await client.upload(target, new Uint8Array(64).fill(7));
+  const hogs: tls.TLSSocket[] = [];
+  try {
+    // 8 admitted (4 × maxConnections), 4 from each of two addresses, none a second old.
+    for (let i = 0; i < 8; i++) {
+      const socket = await tlsFrom(`127.0.0.${20 + (i % 2)}`, sidecar.port);
+      socket.write("GET /assets HTTP/1.1\r\n");
+      hogs.push(socket);
+    }
+    // Before: a new address was refused until one of them was a second old.
+    const fresh = new SidecarClient({ identity: await Identity.generate() });
+    assertEquals(
+      await fresh.download(target, hash, `${sidecar.dir}/copy.bin`),
+      64,
+    );
+    assertEquals(sidecar.server.stats.evicted >= 1, true);
+  } finally {
+    for (const socket of hogs) socket.destroy();
+  }
+});
+
 Deno.test("SidecarServer refusals do not hold request slots while they linger", async () => {
   await using sidecar = await startSidecar({ server: { maxConnections: 2 } });
   const signer = await Identity.generate();

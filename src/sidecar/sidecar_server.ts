@@ -225,7 +225,8 @@ export class SidecarServer {
     const fromHost = this.#perAddress.get(host) ?? 0;
     if (
       fromHost >= this.#o.maxConnectionsPerAddress ||
-      (this.#admitted.size >= this.#o.maxConnections * 4 && !this.#evictOne())
+      (this.#admitted.size >= this.#o.maxConnections * 4 &&
+        !this.#evictOne() && !this.#evictFromLargest(fromHost))
     ) {
       this.stats.refused++;
       return null;
@@ -258,6 +259,36 @@ export class SidecarServer {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Closes a connection of the address holding the most, when it holds at least two more
+   * than `fromHost` (the newcomer's address): its oldest still sending its request, else
+   * its oldest. Many addresses each within their cap cannot then fill the server and keep
+   * a new address out. False when no address holds that many.
+   */
+  #evictFromLargest(fromHost: number): boolean {
+    let largest = "";
+    let most = 0;
+    for (const [host, count] of this.#perAddress) {
+      if (count > most) [largest, most] = [host, count];
+    }
+    if (most < fromHost + 2) return false;
+    let victim: number | undefined;
+    for (const [admission, entry] of this.#admitted) {
+      if (entry.host !== largest) continue;
+      victim ??= admission;
+      if (entry.reading) {
+        victim = admission;
+        break;
+      }
+    }
+    if (victim === undefined) return false;
+    const entry = this.#admitted.get(victim)!;
+    this.stats.evicted++;
+    this.#release(victim);
+    entry.close();
+    return true;
   }
 
   #release(admission: number): void {
