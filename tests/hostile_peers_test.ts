@@ -372,12 +372,14 @@ Deno.test("SidecarServer full of young connections from a few addresses makes ro
   const { hash } = await client.upload(target, new Uint8Array(64).fill(7));
   const hogs: tls.TLSSocket[] = [];
   try {
-    // 8 admitted (4 × maxConnections), 4 from each of two addresses, none a second old.
+    // 8 admitted (4 × maxConnections), 4 from each of two addresses, none a second old:
+    // an address holding more than the newcomer's gives way after a quarter second.
     for (let i = 0; i < 8; i++) {
       const socket = await tlsFrom(`127.0.0.${20 + (i % 2)}`, sidecar.port);
       socket.write("GET /assets HTTP/1.1\r\n");
       hogs.push(socket);
     }
+    await new Promise((r) => setTimeout(r, 300));
     // Before: a new address was refused until one of them was a second old.
     const fresh = new SidecarClient({ identity: await Identity.generate() });
     assertEquals(
@@ -429,6 +431,43 @@ Deno.test("SidecarServer refusals do not hold request slots while they linger", 
   } finally {
     holder.destroy();
     for (const socket of refused) socket.destroy();
+  }
+});
+
+Deno.test("SidecarServer closes at accept, for a second, an address told 503 over and over", async () => {
+  await using sidecar = await startSidecar({ server: { maxConnections: 2 } });
+  const signer = await Identity.generate();
+  const put = (i: number) =>
+    signedHead(signer, "PUT", "/assets", {
+      contentLength: 10,
+      contentHash: i.toString(16).padStart(64, "0"),
+    });
+  // The one upload slot is taken.
+  const holder = await tlsFrom("127.0.0.1", sidecar.port);
+  holder.write(await put(1000));
+  await new Promise((r) => setTimeout(r, 100));
+  const answers: string[] = [];
+  try {
+    for (let i = 0; i < 10; i++) {
+      const socket = await tlsFrom("127.0.0.50", sidecar.port);
+      const answer = answerOf(socket, 5_000);
+      if (!socket.destroyed) socket.write(await put(i));
+      answers.push((await answer).split("\r\n")[0]!);
+    }
+    // Nine "try again" answers within the second, then closed before any TLS handshake.
+    assertEquals(
+      answers.slice(0, 9),
+      Array(9).fill("HTTP/1.1 503 Service Unavailable"),
+    );
+    assertEquals(answers[9], "");
+    assertEquals(sidecar.server.stats.backedOff, 1);
+    // Other addresses are served.
+    const list = await tlsFrom("127.0.0.51", sidecar.port);
+    const listed = answerOf(list, 5_000);
+    list.write(await signedHead(signer, "GET", "/assets"));
+    assertMatch(await listed, /^HTTP\/1\.1 200 /);
+  } finally {
+    holder.destroy();
   }
 });
 

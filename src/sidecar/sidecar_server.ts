@@ -74,6 +74,8 @@ export interface SidecarStats {
   refused: number;
   /** Connections still sending their request closed to make room for new ones. */
   evicted: number;
+  /** Times an address was refused at accept for a second after repeated 503s. */
+  backedOff: number;
   /** Plaintext clients answered 400. */
   plaintext: number;
   /** Responses by status code. */
@@ -100,6 +102,11 @@ const DEFAULTS = {
 
 /** A connection still sending its request gives way to a newer one only after this long. */
 const EVICT_AFTER_MS = 1_000;
+/** 503s within a second that put an address in backoff. */
+const BACKOFF_REFUSALS = 8;
+/** How long its new connections are then closed at accept. */
+const BACKOFF_MS = 1_000;
+const MAX_BACKOFF_ADDRESSES = 10_000;
 
 /** An admitted connection. */
 interface Admitted {
@@ -133,6 +140,7 @@ export class SidecarServer {
     connections: 0,
     refused: 0,
     evicted: 0,
+    backedOff: 0,
     plaintext: 0,
     responses: {},
     bytesIn: 0,
@@ -146,6 +154,12 @@ export class SidecarServer {
   // In admission order: the first reading one is the oldest to give way.
   #admitted = new Map<number, Admitted>();
   #perAddress = new Map<string, number>();
+  // Addresses refused for capacity (503) again and again: their next connections are
+  // closed at once for a while, before a TLS handshake costs anything.
+  #backoff = new Map<
+    string,
+    { refusals: number; since: number; until: number }
+  >();
   #nextAdmission = 0;
   #serving = 0;
   #uploading = 0;
@@ -223,6 +237,11 @@ export class SidecarServer {
 
   #admit(host: string, close: () => void): number | null {
     const fromHost = this.#perAddress.get(host) ?? 0;
+    const backoff = this.#backoff.get(host);
+    if (backoff !== undefined && performance.now() < backoff.until) {
+      this.stats.refused++;
+      return null;
+    }
     if (
       fromHost >= this.#o.maxConnectionsPerAddress ||
       (this.#admitted.size >= this.#o.maxConnections * 4 &&
@@ -262,10 +281,11 @@ export class SidecarServer {
   }
 
   /**
-   * Closes a connection of the address holding the most, when it holds at least two more
-   * than `fromHost` (the newcomer's address): its oldest still sending its request, else
-   * its oldest. Many addresses each within their cap cannot then fill the server and keep
-   * a new address out. False when no address holds that many.
+   * Closes a connection of the address holding the most, when it holds more than
+   * `fromHost` (the newcomer's address): its oldest still sending its request (an upload,
+   * or a head) or lingering after a refusal; a request being answered is never cut. Many
+   * addresses each within their cap cannot then fill the server and keep a new one out.
+   * False when there is no such connection.
    */
   #evictFromLargest(fromHost: number): boolean {
     let largest = "";
@@ -273,22 +293,38 @@ export class SidecarServer {
     for (const [host, count] of this.#perAddress) {
       if (count > most) [largest, most] = [host, count];
     }
-    if (most < fromHost + 2) return false;
-    let victim: number | undefined;
+    if (most <= fromHost) return false;
     for (const [admission, entry] of this.#admitted) {
-      if (entry.host !== largest) continue;
-      victim ??= admission;
-      if (entry.reading) {
-        victim = admission;
-        break;
-      }
+      if (entry.host !== largest || !entry.reading) continue;
+      this.stats.evicted++;
+      this.#release(admission);
+      entry.close();
+      return true;
     }
-    if (victim === undefined) return false;
-    const entry = this.#admitted.get(victim)!;
-    this.stats.evicted++;
-    this.#release(victim);
-    entry.close();
-    return true;
+    return false;
+  }
+
+  /**
+   * Counts a 503 of `host`'s; past {@linkcode BACKOFF_REFUSALS} within a second, its new
+   * connections are closed at accept for {@linkcode BACKOFF_MS} (a client told "try again"
+   * that retries at once only costs handshakes).
+   */
+  #refusedBusy(host: string): void {
+    const now = performance.now();
+    let entry = this.#backoff.get(host);
+    if (entry === undefined || now - entry.since > 1_000) {
+      if (entry === undefined && this.#backoff.size >= MAX_BACKOFF_ADDRESSES) {
+        this.#backoff.delete(this.#backoff.keys().next().value!);
+      }
+      entry = { refusals: 0, since: now, until: 0 };
+      this.#backoff.set(host, entry);
+    }
+    if (++entry.refusals > BACKOFF_REFUSALS) {
+      entry.until = now + BACKOFF_MS;
+      entry.refusals = 0;
+      entry.since = now;
+      this.stats.backedOff++;
+    }
   }
 
   #release(admission: number): void {
@@ -340,6 +376,7 @@ export class SidecarServer {
       // Only requests past their head count: slow heads cannot take the slots; nor do
       // refusals, which linger a second for the client to read them.
       if (this.#serving >= this.#o.maxConnections) {
+        this.#refusedBusy(remote);
         await this.#responder.json(conn, 503, {
           error:
             `Too many connections: at most ${this.#o.maxConnections} at once; try again`,
@@ -348,6 +385,7 @@ export class SidecarServer {
       }
       // Uploads get half the slots: slow ones cannot keep downloads out.
       if (head.method === "PUT" && this.#uploading >= this.#maxUploads) {
+        this.#refusedBusy(remote);
         await this.#responder.json(conn, 503, {
           error:
             `Too many uploads: at most ${this.#maxUploads} at once; try again`,
