@@ -178,7 +178,11 @@ function applyJsonEdit(root: Json, edit: JsonEdit): Json {
     else if (
       edit.op === "duplicate" && target.length > 0 && target.length < 100
     ) {
-      target.push(...Array.from({ length: 50 }, () => target[i]!));
+      // Containers twice only: 50 references to a container that is itself duplicated
+      // serialize as 50^k copies (a 628 MB input that the long run took for a hang).
+      const item = target[i]!;
+      const copies = typeof item === "object" && item !== null ? 2 : 50;
+      target.push(...Array.from({ length: copies }, () => item));
     } else target[i] = edit.value;
     return root;
   }

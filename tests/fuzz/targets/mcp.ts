@@ -311,7 +311,7 @@ const callResult: FuzzTarget = {
       ),
       6,
       // A child's line may be up to 64 MiB: the deep result above is 3.7 MB.
-      Infinity,
+      16 * 1024 * 1024,
     ),
   async open() {
     const script =
