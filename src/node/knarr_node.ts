@@ -12,7 +12,7 @@ import type {
   SelfAddress,
   SheetSource,
 } from "../discovery/mod.ts";
-import { Database, loadOrCreateIdentity, probeWrite } from "../store/mod.ts";
+import type { Database } from "../store/mod.ts";
 import type {
   GroupCommit,
   LedgerRepo,
@@ -47,6 +47,8 @@ import type { NodeMetrics } from "./node_metrics.ts";
 import type { SkillSwitches } from "./skill_switches.ts";
 import type { NodeDht, NodeQueryOptions } from "./_dht.ts";
 import { nodeOptionsFromConfig, wireNode } from "./_wiring.ts";
+import { openNodeStore } from "./_node_store.ts";
+import { ReadyGate } from "./_ready_gate.ts";
 import type {
   InProcessHandler,
   KnarrNodeOptions,
@@ -101,8 +103,7 @@ export class KnarrNode {
   #self: SelfAddress;
   #assets: NodeAssets;
   #commits: GroupCommit;
-  #ready: Promise<void> | null = null;
-  #openReady = () => {};
+  #gate = new ReadyGate();
   #closed = false;
 
   private constructor(
@@ -140,26 +141,8 @@ export class KnarrNode {
 
   /** Opens the store, loads or creates the identity; call `start()` to listen. */
   static async create(options: KnarrNodeOptions = {}): Promise<KnarrNode> {
-    if (options.sidecar && !options.assets) {
-      throw new TypeError(
-        "Cannot create node: a sidecar needs an asset directory (pass assets: new AssetStore(dir))",
-      );
-    }
-    const db = Database.open(options.storage ?? ":memory:");
-    try {
-      // A node that cannot write its ledger says so before it takes any work.
-      const fault = probeWrite(db);
-      if (fault) throw fault;
-      const identity = options.identity ?? await loadOrCreateIdentity(db);
-      return new KnarrNode(db, identity, options);
-    } catch (error) {
-      try {
-        db.close();
-      } catch {
-        // A failing disk fails the closing checkpoint too; the first error says why.
-      }
-      throw error;
-    }
+    const { db, identity } = await openNodeStore(options);
+    return new KnarrNode(db, identity, options);
   }
 
   /** Creates a node from a validated configuration (storage, addresses, timeouts). */
@@ -199,16 +182,7 @@ export class KnarrNode {
    */
   async start(options: StartOptions = {}): Promise<HostPort> {
     if (this.#listening) return this.address;
-    if (options.ready) {
-      let open!: () => void;
-      const ready = new Promise<void>((resolve) => open = resolve);
-      this.#ready = ready;
-      this.#openReady = open;
-      options.ready.then(open, open);
-      void ready.then(() => {
-        if (this.#ready === ready) this.#ready = null;
-      });
-    }
+    if (options.ready) this.#gate.hold(options.ready);
     const host = this.#options.host ?? "127.0.0.1";
     this.#listening = await this.#transport.listen(
       host,
@@ -390,7 +364,8 @@ export class KnarrNode {
     body: Uint8Array,
     remoteHost: string,
   ): Promise<Uint8Array | null | "close"> {
-    if (this.#ready !== null) await this.#ready;
+    const waiting = this.#gate.waiting;
+    if (waiting !== null) await waiting;
     return await this.#messages.handle(body, remoteHost);
   }
 
@@ -403,7 +378,7 @@ export class KnarrNode {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#openReady(); // messages still waiting are answered (or refused) as it closes
+    this.#gate.open(); // messages still waiting are answered (or refused) as it closes
     await this.#dht.close();
     await this.discovery.close();
     await this.#assets.close();

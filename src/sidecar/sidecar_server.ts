@@ -12,6 +12,7 @@ import {
   type RequestHead,
 } from "./_http.ts";
 import { Responder } from "./_responder.ts";
+import { Admission } from "./_admission.ts";
 import { listenTunnel, type Tunnel } from "./_tls.ts";
 
 /** Collaborators of {@linkcode SidecarServer}. */
@@ -100,24 +101,6 @@ const DEFAULTS = {
   replayMemory: 100_000,
 };
 
-/** A connection still sending its request gives way to a newer one only after this long. */
-const EVICT_AFTER_MS = 1_000;
-/** 503s within a second that put an address in backoff. */
-const BACKOFF_REFUSALS = 8;
-/** How long its new connections are then closed at accept. */
-const BACKOFF_MS = 1_000;
-const MAX_BACKOFF_ADDRESSES = 10_000;
-
-/** An admitted connection. */
-interface Admitted {
-  host: string;
-  /** When it was admitted (performance.now()). */
-  since: number;
-  /** Still sending its request (a head or an upload body): it may give way to a newer one. */
-  reading: boolean;
-  close(): void;
-}
-
 /**
  * The asset sidecar server, wire-compatible with the original Python node's.
  *
@@ -151,16 +134,7 @@ export class SidecarServer {
   #routes: AssetRoutes;
   #log: Logger;
   #tunnel: Tunnel | null = null;
-  // In admission order: the first reading one is the oldest to give way.
-  #admitted = new Map<number, Admitted>();
-  #perAddress = new Map<string, number>();
-  // Addresses refused for capacity (503) again and again: their next connections are
-  // closed at once for a while, before a TLS handshake costs anything.
-  #backoff = new Map<
-    string,
-    { refusals: number; since: number; until: number }
-  >();
-  #nextAdmission = 0;
+  #admission: Admission;
   #serving = 0;
   #uploading = 0;
   #maxUploads: number;
@@ -168,6 +142,10 @@ export class SidecarServer {
   private constructor(deps: SidecarServerDeps, options: typeof DEFAULTS) {
     this.#o = options;
     this.#maxUploads = Math.max(1, options.maxConnections >> 1);
+    this.#admission = new Admission(this.stats, {
+      maxConnections: options.maxConnections * 4,
+      maxConnectionsPerAddress: options.maxConnectionsPerAddress,
+    });
     this.#log = deps.logger ?? SILENT_LOGGER;
     this.#responder = new Responder(this.stats.responses);
     this.#routes = new AssetRoutes({
@@ -204,11 +182,11 @@ export class SidecarServer {
       keyPem: deps.certificate.keyPem,
       handshakeTimeoutMs: o.headerLineTimeoutMs,
     }, {
-      admit: (remote, close) => server.#admit(remote.hostname, close),
+      admit: (remote, close) => server.#admission.admit(remote.hostname, close),
       plaintext: (conn) => server.#plaintext(conn),
       secure: (conn, remote, admission) =>
         server.#secure(conn, remote.hostname, admission),
-      closed: (admission) => server.#release(admission),
+      closed: (admission) => server.#admission.release(admission),
     });
     return server;
   }
@@ -233,107 +211,6 @@ export class SidecarServer {
   /** Same as {@linkcode close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-
-  #admit(host: string, close: () => void): number | null {
-    const fromHost = this.#perAddress.get(host) ?? 0;
-    const backoff = this.#backoff.get(host);
-    if (backoff !== undefined && performance.now() < backoff.until) {
-      this.stats.refused++;
-      return null;
-    }
-    if (
-      fromHost >= this.#o.maxConnectionsPerAddress ||
-      (this.#admitted.size >= this.#o.maxConnections * 4 &&
-        !this.#evictOne() && !this.#evictFromLargest(fromHost))
-    ) {
-      this.stats.refused++;
-      return null;
-    }
-    const admission = this.#nextAdmission++;
-    this.#admitted.set(admission, {
-      host,
-      since: performance.now(),
-      reading: true,
-      close,
-    });
-    this.#perAddress.set(host, fromHost + 1);
-    this.stats.connections++;
-    return admission;
-  }
-
-  /**
-   * Closes the oldest connection still sending its request after a second (an honest request
-   * sends its head at once); false when there is none.
-   */
-  #evictOne(): boolean {
-    const now = performance.now();
-    for (const [admission, entry] of this.#admitted) {
-      // In admission order: once one is too young, all the rest are too.
-      if (now - entry.since < EVICT_AFTER_MS) return false;
-      if (!entry.reading) continue;
-      this.stats.evicted++;
-      this.#release(admission);
-      entry.close();
-      return true;
-    }
-    return false;
-  }
-
-  /**
-   * Closes a connection of the address holding the most, when it holds more than
-   * `fromHost` (the newcomer's address): its oldest still sending its request (an upload,
-   * or a head) or lingering after a refusal; a request being answered is never cut. Many
-   * addresses each within their cap cannot then fill the server and keep a new one out.
-   * False when there is no such connection.
-   */
-  #evictFromLargest(fromHost: number): boolean {
-    let largest = "";
-    let most = 0;
-    for (const [host, count] of this.#perAddress) {
-      if (count > most) [largest, most] = [host, count];
-    }
-    if (most <= fromHost) return false;
-    for (const [admission, entry] of this.#admitted) {
-      if (entry.host !== largest || !entry.reading) continue;
-      this.stats.evicted++;
-      this.#release(admission);
-      entry.close();
-      return true;
-    }
-    return false;
-  }
-
-  /**
-   * Counts a 503 of `host`'s; past {@linkcode BACKOFF_REFUSALS} within a second, its new
-   * connections are closed at accept for {@linkcode BACKOFF_MS} (a client told "try again"
-   * that retries at once only costs handshakes).
-   */
-  #refusedBusy(host: string): void {
-    const now = performance.now();
-    let entry = this.#backoff.get(host);
-    if (entry === undefined || now - entry.since > 1_000) {
-      if (entry === undefined && this.#backoff.size >= MAX_BACKOFF_ADDRESSES) {
-        this.#backoff.delete(this.#backoff.keys().next().value!);
-      }
-      entry = { refusals: 0, since: now, until: 0 };
-      this.#backoff.set(host, entry);
-    }
-    if (++entry.refusals > BACKOFF_REFUSALS) {
-      entry.until = now + BACKOFF_MS;
-      entry.refusals = 0;
-      entry.since = now;
-      this.stats.backedOff++;
-    }
-  }
-
-  #release(admission: number): void {
-    const entry = this.#admitted.get(admission);
-    if (entry === undefined) return;
-    this.#admitted.delete(admission);
-    const left = (this.#perAddress.get(entry.host) ?? 1) - 1;
-    if (left <= 0) this.#perAddress.delete(entry.host);
-    else this.#perAddress.set(entry.host, left);
   }
 
   async #plaintext(conn: Duplex): Promise<void> {
@@ -376,7 +253,7 @@ export class SidecarServer {
       // Only requests past their head count: slow heads cannot take the slots; nor do
       // refusals, which linger a second for the client to read them.
       if (this.#serving >= this.#o.maxConnections) {
-        this.#refusedBusy(remote);
+        this.#admission.refusedBusy(remote);
         await this.#responder.json(conn, 503, {
           error:
             `Too many connections: at most ${this.#o.maxConnections} at once; try again`,
@@ -385,7 +262,7 @@ export class SidecarServer {
       }
       // Uploads get half the slots: slow ones cannot keep downloads out.
       if (head.method === "PUT" && this.#uploading >= this.#maxUploads) {
-        this.#refusedBusy(remote);
+        this.#admission.refusedBusy(remote);
         await this.#responder.json(conn, 503, {
           error:
             `Too many uploads: at most ${this.#maxUploads} at once; try again`,
@@ -397,8 +274,7 @@ export class SidecarServer {
       uploading = head.method === "PUT";
       if (uploading) this.#uploading++;
       // Anything but an upload answers from here on: it no longer gives way to newer ones.
-      const entry = this.#admitted.get(admission);
-      if (entry !== undefined && head.method !== "PUT") entry.reading = false;
+      if (head.method !== "PUT") this.#admission.answering(admission);
       const status = await this.#routes.route(conn, reader, head);
       this.#log.debug(
         `Sidecar: ${head.method} ${
