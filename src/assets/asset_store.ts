@@ -60,6 +60,8 @@ export class AssetStore {
   #clock: { now(): number };
   #log: Logger;
   #index = new AssetIndex();
+  // Hashes being renamed into place, and when that is done.
+  #committing = new Map<string, Promise<void>>();
   #quota: AssetQuota;
   #sweeper: Sweeper;
   #opening: Promise<void> | null = null;
@@ -199,18 +201,30 @@ export class AssetStore {
 
   /** Renames a checked temp file into place; false when the asset was already there. */
   async #commit(temp: string, hash: string, size: number): Promise<boolean> {
-    const existed = this.#index.has(hash) || (await this.has(hash));
-    if (existed) {
-      await Deno.remove(temp).catch(() => {});
-    } else {
-      // Two writes of the same new content may both get here; the second rename
-      // replaces identical bytes, and only the first to index it reports `created`.
-      await Deno.rename(temp, this.pathOf(hash));
+    // Of concurrent writes of the same new content exactly one commits it and reports
+    // `created`; the others wait for it (a second one that found the first's file on
+    // disk and indexed it first made both report false).
+    for (let inFlight; (inFlight = this.#committing.get(hash));) {
+      await inFlight; // then indexed, unless that commit failed: try again below
     }
-    const created = !existed && !this.#index.has(hash);
-    this.#index.add(hash, size, this.#clock.now());
-    if (created) this.#quota.check();
-    return created;
+    if (this.#index.has(hash)) {
+      await Deno.remove(temp).catch(() => {});
+      this.#index.add(hash, size, this.#clock.now());
+      return false;
+    }
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#committing.set(hash, promise);
+    try {
+      const existed = await this.has(hash);
+      if (existed) await Deno.remove(temp).catch(() => {});
+      else await Deno.rename(temp, this.pathOf(hash));
+      this.#index.add(hash, size, this.#clock.now());
+      if (!existed) this.#quota.check();
+      return !existed;
+    } finally {
+      this.#committing.delete(hash);
+      resolve();
+    }
   }
 
   /** Stores bytes (once) and returns their SHA-256; throws `RangeError` past the limits. */
