@@ -2,7 +2,7 @@
 import type { SkillRepo, SkillRow } from "../store/mod.ts";
 import { parseJson, pythonWireJson } from "../wire/mod.ts";
 import type { JsonObject } from "../wire/mod.ts";
-import { sheetName, sheetTags } from "./skill_sheet.ts";
+import { sheetMaxInputSize, sheetName, sheetTags } from "./skill_sheet.ts";
 
 /** A stored skill with its parsed sheet. */
 export interface SkillEntry extends Omit<SkillRow, "sheetJson"> {
@@ -56,6 +56,8 @@ export class SkillTable {
   #entries = new Map<string, SkillEntry>();
   // The own entries too, in the same order: own() is asked often, remote skills are many.
   #own = new Map<string, SkillEntry>();
+  // The largest max_input_size of the own skills; null until asked after a change.
+  #largestOwnInput: number | null = null;
   /** Remote skills per provider. */
   #perProvider = new Map<string, number>();
   #remote = 0;
@@ -97,6 +99,7 @@ export class SkillTable {
     const loaded = [...this.#entries.values()].reverse();
     this.#entries.clear();
     this.#own.clear();
+    this.#largestOwnInput = null;
     for (const e of loaded) {
       this.#entries.set(key(e.skillKey, e.providerNodeId), e);
       if (e.isOwn) this.#own.set(key(e.skillKey, e.providerNodeId), e);
@@ -160,6 +163,18 @@ export class SkillTable {
     return [...this.#own.values()];
   }
 
+  /** The largest `max_input_size` of the own skills (0 without any); kept until they change. */
+  largestOwnInput(): number {
+    if (this.#largestOwnInput === null) {
+      let largest = 0;
+      for (const e of this.#own.values()) {
+        largest = Math.max(largest, sheetMaxInputSize(e.sheet));
+      }
+      this.#largestOwnInput = largest;
+    }
+    return this.#largestOwnInput;
+  }
+
   /** Entries matching a query. */
   match(queryType: string, value: string): SkillEntry[] {
     const v = value.trim().toLowerCase();
@@ -208,6 +223,7 @@ export class SkillTable {
     this.#entries.set(k, entry);
     if (entry.isOwn) {
       this.#own.set(k, entry);
+      this.#largestOwnInput = null;
       return;
     }
     this.#remote++;
@@ -220,6 +236,7 @@ export class SkillTable {
     this.#entries.delete(k);
     if (entry.isOwn) {
       this.#own.delete(k);
+      this.#largestOwnInput = null;
       return;
     }
     this.#remote--;

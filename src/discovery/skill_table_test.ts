@@ -99,3 +99,39 @@ Deno.test("SkillTable loads at most the limits from the store, the most recently
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SkillTable.largestOwnInput() follows own skills as they come and go", () => {
+  const table = new SkillTable(null);
+  assertEquals(table.largestOwnInput(), 0);
+  const own = (name: string, maxInputSize?: number) => ({
+    skillKey: name,
+    providerNodeId: "a".repeat(64),
+    sheet: {
+      name,
+      ...(maxInputSize === undefined ? {} : { max_input_size: maxInputSize }),
+    },
+    isOwn: true,
+    visibility: "public",
+    announcedAt: 1,
+    ttl: 60,
+    publicKey: "",
+    signature: "",
+    msgId: "",
+    sidecarPort: 0,
+    host: "",
+    port: 0,
+  });
+  table.put(own("small"));
+  assertEquals(table.largestOwnInput(), 65_536);
+  table.put(own("large", 900_000));
+  assertEquals(table.largestOwnInput(), 900_000);
+  // A remote skill's limit is not ours.
+  table.put({
+    ...own("remote", 5_000_000),
+    providerNodeId: "b".repeat(64),
+    isOwn: false,
+  });
+  assertEquals(table.largestOwnInput(), 900_000);
+  table.remove("large", "a".repeat(64));
+  assertEquals(table.largestOwnInput(), 65_536);
+});

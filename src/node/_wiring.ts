@@ -6,7 +6,6 @@ import {
   Kademlia,
   KADEMLIA_PLUGIN,
   PeerTable,
-  sheetMaxInputSize,
   SkillTable,
   SYSTEM_CLOCK,
 } from "../discovery/mod.ts";
@@ -263,13 +262,7 @@ export function wireNode(
   hooks.stats.kademlia = kademlia.stats;
   hooks.stats.dht = dht.stats;
   const sizes: InboundSizeState = {
-    largestInput: () => {
-      let largest = 0;
-      for (const entry of discovery.skills.own()) {
-        largest = Math.max(largest, sheetMaxInputSize(entry.sheet));
-      }
-      return largest;
-    },
+    largestInput: () => discovery.skills.largestOwnInput(),
     awaitingResults: () => consumer.awaiting > 0,
   };
   late.sizes = sizes;
