@@ -3,24 +3,18 @@
  * join-flood-many, announce-flood, sidecar-signed-flood): what they may grow in a node's
  * tables, its gossip and its sidecar's replay memory, reproduced small and fast.
  */
-import { Buffer } from "node:buffer";
-import net from "node:net";
 import { assert, assertEquals } from "./assert.ts";
 import { Identity } from "../src/crypto/mod.ts";
 import { KnarrNode } from "../src/node/mod.ts";
 import type { KnarrNodeOptions } from "../src/node/mod.ts";
-import {
-  decodeMessage,
-  encodeFrame,
-  encodeMessage,
-  signMessage,
-} from "../src/wire/mod.ts";
+import { encodeFrame, encodeMessage, signMessage } from "../src/wire/mod.ts";
 import type {
   JsonObject,
   MessageFields,
   MessageType,
 } from "../src/wire/mod.ts";
 import { rawExchange, signedHead, startSidecar } from "./sidecar_helpers.ts";
+import { exchangeFrame } from "./exchange_helpers.ts";
 
 /** Sends one signed message from `localAddress`; the reply's message, or null when closed. */
 async function sendFrom<T extends MessageType>(
@@ -31,26 +25,11 @@ async function sendFrom<T extends MessageType>(
   signer: Identity,
 ): Promise<Record<string, unknown> | null> {
   const message = await signMessage(type, fields, signer);
-  const bytes = encodeFrame(encodeMessage(message));
-  const socket = net.connect({ host: "127.0.0.1", port, localAddress });
-  let got = Buffer.alloc(0);
-  return await new Promise((resolve) => {
-    socket.on("connect", () => socket.write(bytes));
-    socket.on("data", (chunk: Buffer) => {
-      got = Buffer.concat([got, chunk]);
-      if (got.length >= 4 && got.length >= 4 + got.readUInt32BE(0)) {
-        socket.destroy();
-        resolve(
-          decodeMessage(new Uint8Array(got.subarray(4))) as Record<
-            string,
-            unknown
-          >,
-        );
-      }
-    });
-    socket.on("close", () => resolve(null));
-    socket.on("error", () => {});
-  });
+  return await exchangeFrame(
+    port,
+    encodeFrame(encodeMessage(message)),
+    localAddress,
+  );
 }
 
 function sheet(name: string): JsonObject {

@@ -2,7 +2,7 @@
  * Regression tests for what `bench/hostile_peers.ts` found: each defect the benchmark exposed
  * under attack, reproduced small and fast.
  */
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
 import net from "node:net";
 import tls from "node:tls";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
@@ -18,38 +18,7 @@ import {
   signMessage,
 } from "../src/wire/mod.ts";
 import { signedHead, startSidecar } from "./sidecar_helpers.ts";
-
-/** Sends `bytes` on a new connection; the reply frame's message, or null when closed first. */
-async function exchange(
-  port: number,
-  bytes: Uint8Array,
-): Promise<Record<string, unknown> | null> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    await conn.write(bytes);
-    let got = new Uint8Array(0);
-    const chunk = new Uint8Array(65_536);
-    for (;;) {
-      const n = await conn.read(chunk).catch(() => null);
-      if (n === null) return null;
-      const next = new Uint8Array(got.length + n);
-      next.set(got);
-      next.set(chunk.subarray(0, n), got.length);
-      got = next;
-      if (got.length >= 4) {
-        const length = new DataView(got.buffer).getUint32(0);
-        if (got.length >= 4 + length) {
-          return decodeMessage(got.subarray(4, 4 + length)) as Record<
-            string,
-            unknown
-          >;
-        }
-      }
-    }
-  } finally {
-    conn.close();
-  }
-}
+import { exchangeFrame } from "./exchange_helpers.ts";
 
 async function queryFrame(): Promise<Uint8Array> {
   const me = await Identity.generate();
@@ -102,7 +71,7 @@ Deno.test("KnarrNode admits a new peer while silent and slow-dripping connection
     await new Promise((r) => setTimeout(r, 100));
     // Before: refused at accept for as long as the hogs stayed (the idle timeout, 120 s). (A
     // newcomer from the hogs' own address is refused: it holds the most silent connections.)
-    const answer = await exchangeFrom("127.0.0.2", port, await queryFrame());
+    const answer = await exchangeFrame(port, await queryFrame(), "127.0.0.2");
     assertEquals(answer?.type, "QUERY_RESPONSE");
   } finally {
     for (const conn of hogs) conn.close();
@@ -158,7 +127,10 @@ Deno.test("KnarrNode logs a flood of dropped messages as a few lines and a count
     }, me);
     const forged = { ...query, value: "tampered" };
     assertEquals(
-      await exchange(node.address.port, encodeFrame(encodeMessage(forged))),
+      await exchangeFrame(
+        node.address.port,
+        encodeFrame(encodeMessage(forged)),
+      ),
       null,
     );
   }
@@ -166,33 +138,6 @@ Deno.test("KnarrNode logs a flood of dropped messages as a few lines and a count
   const dropped = lines.filter((l) => l.includes("Dropped message"));
   assertEquals(dropped.length, 10);
 });
-
-/** Like `exchange()`, from another loopback source address (node:net can pick one). */
-async function exchangeFrom(
-  localAddress: string,
-  port: number,
-  bytes: Uint8Array,
-): Promise<Record<string, unknown> | null> {
-  const socket = net.connect({ host: "127.0.0.1", port, localAddress });
-  let got = Buffer.alloc(0);
-  return await new Promise((resolve) => {
-    socket.on("connect", () => socket.write(bytes));
-    socket.on("data", (chunk: Buffer) => {
-      got = Buffer.concat([got, chunk]);
-      if (got.length >= 4 && got.length >= 4 + got.readUInt32BE(0)) {
-        socket.destroy();
-        resolve(
-          decodeMessage(new Uint8Array(got.subarray(4))) as Record<
-            string,
-            unknown
-          >,
-        );
-      }
-    });
-    socket.on("close", () => resolve(null));
-    socket.on("error", () => {});
-  });
-}
 
 Deno.test("KnarrNode refuses JOIN/QUERY floods from one address past its rate, others still served", async () => {
   await using node = await KnarrNode.create({
@@ -203,7 +148,9 @@ Deno.test("KnarrNode refuses JOIN/QUERY floods from one address past its rate, o
   const port = node.address.port;
   const answers = [];
   for (let i = 0; i < 8; i++) {
-    answers.push((await exchange(port, await queryFrame()))?.type ?? "closed");
+    answers.push(
+      (await exchangeFrame(port, await queryFrame()))?.type ?? "closed",
+    );
   }
   assertEquals(answers, [
     ...Array(5).fill("QUERY_RESPONSE"),
@@ -211,7 +158,7 @@ Deno.test("KnarrNode refuses JOIN/QUERY floods from one address past its rate, o
   ]);
   assertEquals(node.stats.rejected["rate limited"], 3);
   // Before: every one answered, and a JOIN flood grew the peer table at the flood's rate.
-  const other = await exchangeFrom("127.0.0.2", port, await queryFrame());
+  const other = await exchangeFrame(port, await queryFrame(), "127.0.0.2");
   assertEquals(other?.type, "QUERY_RESPONSE");
 });
 

@@ -6,13 +6,9 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { Identity } from "../src/crypto/mod.ts";
 import { KnarrNode } from "../src/node/mod.ts";
-import {
-  decodeMessage,
-  encodeFrame,
-  encodeMessage,
-  signMessage,
-} from "../src/wire/mod.ts";
+import { encodeFrame, encodeMessage, signMessage } from "../src/wire/mod.ts";
 import { ECHO_SHEET } from "./fixtures/sheets.ts";
+import { exchangeFrame } from "./exchange_helpers.ts";
 import {
   encodeRpc,
   MAX_PEERS_PER_REPLY,
@@ -24,35 +20,9 @@ import {
   SMALL_MESSAGE_BYTES,
 } from "../src/node/_inbound_size.ts";
 
-/** Sends one frame on a new connection; the reply's message, or null when closed first. */
-async function exchange(
-  port: number,
-  body: Uint8Array,
-): Promise<Record<string, unknown> | null> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    await conn.write(encodeFrame(body));
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    const chunk = new Uint8Array(65_536);
-    for (;;) {
-      const n = await conn.read(chunk).catch(() => null);
-      if (n === null) return null;
-      chunks.push(chunk.slice(0, n));
-      size += n;
-      const got = new Uint8Array(size);
-      let at = 0;
-      for (const c of chunks) {
-        got.set(c, at);
-        at += c.length;
-      }
-      if (size >= 4 && size >= 4 + new DataView(got.buffer).getUint32(0)) {
-        return decodeMessage(got.subarray(4)) as Record<string, unknown>;
-      }
-    }
-  } finally {
-    conn.close();
-  }
+/** Sends one message body on a new connection; the reply's message, or null when closed first. */
+function exchange(port: number, body: Uint8Array) {
+  return exchangeFrame(port, encodeFrame(body));
 }
 
 /** Junk that is slow to parse: `n` bytes of nested arrays, in an unknown key. */
